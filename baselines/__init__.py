@@ -1,0 +1,1 @@
+"""Model implementations; importing this package registers every model (see talkingub.models)."""

@@ -1,0 +1,3 @@
+from talkingub.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""Model registry and the interface every synthesis model implements (torch imported lazily)."""

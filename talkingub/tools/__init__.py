@@ -1,0 +1,1 @@
+"""External tools the toolkit drives (ffmpeg)."""

@@ -1,0 +1,77 @@
+"""Weights specs, the local cache layout and hash checks (fetching lives in `fetch.py`)."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from pathlib import Path
+
+from talkingub.errors import ConfigError, WeightsMissingError
+from talkingub.io.atomic import sha256_file
+from talkingub.paths import home_dir
+
+
+@dataclasses.dataclass(frozen=True)
+class WeightsSpec:
+    name: str  # registry key, e.g. "vgg19"
+    filename: str  # file name inside the cache folder
+    url: str  # where `talkingub weights fetch` downloads it from
+    sha256: str  # expected content hash (lower-case hex)
+    description: str = ""
+    used_by: tuple[str, ...] = ()  # metrics / models / losses that need it
+    license: str = ""
+
+
+WEIGHTS: dict[str, WeightsSpec] = {}
+
+
+def register_weights(spec: WeightsSpec) -> WeightsSpec:
+    existing = WEIGHTS.get(spec.name)
+    if existing is not None and existing != spec:
+        raise ConfigError(f"weights {spec.name!r} registered twice with different specs")
+    WEIGHTS[spec.name] = spec
+    return spec
+
+
+def spec(name: str) -> WeightsSpec:
+    _load_catalogue()
+    if name not in WEIGHTS:
+        raise ConfigError(f"unknown weights {name!r} (known: {', '.join(sorted(WEIGHTS))})")
+    return WEIGHTS[name]
+
+
+def weights_dir() -> Path:
+    """`TALKINGUB_WEIGHTS`, else `<TALKINGUB_HOME>/weights`."""
+    explicit = os.environ.get("TALKINGUB_WEIGHTS")
+    return Path(explicit).expanduser() if explicit else home_dir() / "weights"
+
+
+def local_path(name: str) -> Path:
+    return weights_dir() / spec(name).filename
+
+
+def verify(name: str) -> bool:
+    """True when the file is present and its sha256 matches the registry."""
+    path = local_path(name)
+    return path.is_file() and sha256_file(path) == spec(name).sha256
+
+
+def resolve(name: str, check_hash: bool = True) -> Path:
+    """Local path of verified weights, or a `WeightsMissingError` with the fix."""
+    path = local_path(name)
+    if not path.is_file():
+        raise WeightsMissingError(
+            f"weights {name!r} not found at {path}; run `talkingub weights fetch {name}` "
+            f"(or place the file there / set TALKINGUB_WEIGHTS)"
+        )
+    if check_hash and sha256_file(path) != spec(name).sha256:
+        raise WeightsMissingError(
+            f"weights {name!r} at {path} do not match the registry sha256; "
+            f"run `talkingub weights fetch {name} --force`"
+        )
+    return path
+
+
+def _load_catalogue() -> None:
+    """Import the module that registers the built-in entries (kept separate from the mechanism)."""
+    from talkingub.weights import catalogue  # noqa: F401
