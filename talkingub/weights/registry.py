@@ -16,7 +16,9 @@ class WeightsSpec:
     name: str  # registry key, e.g. "vgg19"
     filename: str  # file name inside the cache folder
     url: str  # where `talkingub weights fetch` downloads it from
-    sha256: str  # expected content hash (lower-case hex)
+    # Expected content hash, lower-case hex: the full sha256, or a prefix of at least 8 hex
+    # digits where the publisher only states a prefix (torchvision/torch.hub file names).
+    sha256: str
     description: str = ""
     used_by: tuple[str, ...] = ()  # metrics / models / losses that need it
     license: str = ""
@@ -53,7 +55,13 @@ def local_path(name: str) -> Path:
 def verify(name: str) -> bool:
     """True when the file is present and its sha256 matches the registry."""
     path = local_path(name)
-    return path.is_file() and sha256_file(path) == spec(name).sha256
+    return path.is_file() and hash_matches(sha256_file(path), spec(name).sha256)
+
+
+def hash_matches(digest: str, expected: str) -> bool:
+    """Full-hash equality, or prefix match when the registry only knows a prefix."""
+    expected = expected.lower()
+    return len(expected) >= 8 and digest.lower().startswith(expected)
 
 
 def resolve(name: str, check_hash: bool = True) -> Path:
@@ -64,7 +72,7 @@ def resolve(name: str, check_hash: bool = True) -> Path:
             f"weights {name!r} not found at {path}; run `talkingub weights fetch {name}` "
             f"(or place the file there / set TALKINGUB_WEIGHTS)"
         )
-    if check_hash and sha256_file(path) != spec(name).sha256:
+    if check_hash and not hash_matches(sha256_file(path), spec(name).sha256):
         raise WeightsMissingError(
             f"weights {name!r} at {path} do not match the registry sha256; "
             f"run `talkingub weights fetch {name} --force`"
