@@ -1,4 +1,7 @@
-"""talkingub: talking upper-body synthesis toolkit (Talking-UB dataset builder and PTUS benchmark)."""
+"""talkingub: talking upper-body synthesis toolkit.
+
+The Talking-UB dataset builder and the PTUS benchmark.
+"""
 
 from __future__ import annotations
 

@@ -42,3 +42,12 @@ class WeightsMissingError(TalkingubError):
     """Model weights are not in the local cache; the message names `talkingub weights fetch`."""
 
     exit_code = 3
+
+
+class ReasonedError(TalkingubError):
+    """A per-row failure that carries a reason code (see talkingub.fetch.reasons.REASONS)."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        self.reason = reason
+        self.detail = detail
+        super().__init__(f"{reason}: {detail}")

@@ -16,7 +16,9 @@ PEERS = Path(os.environ.get("TALKINGUB_PEERS", REPO.parent / "shared" / "data" /
 
 
 @pytest.fixture(autouse=True)
-def _isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+def _isolated_home(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Never touch the user's cache from tests (weights, demo media, helper binaries)."""
     home = tmp_path_factory.getbasetemp() / "talkingub-home"
     monkeypatch.setenv("TALKINGUB_HOME", str(home))

@@ -66,7 +66,9 @@ def _read_records(path: Path) -> list[dict[str, Any]]:
     elif suffix in (".csv", ".tsv"):
         table = _read_csv(path, delimiter="\t" if suffix == ".tsv" else ",")
     else:
-        raise ManifestError(f"unsupported manifest type {suffix!r} (use .parquet, .csv, .tsv, .txt)")
+        raise ManifestError(
+            f"unsupported manifest type {suffix!r} (use .parquet, .csv, .tsv, .txt)"
+        )
     _check_columns(table.column_names)
     return table.to_pylist()
 
@@ -121,7 +123,9 @@ def validate_rows(
             problems.append(_problem(exc, index, record))
             continue
         if row.video_id in seen:
-            message = f"duplicate video_id {row.video_id!r} (first seen in row {seen[row.video_id]})"
+            message = (
+                f"duplicate video_id {row.video_id!r} (first seen in row {seen[row.video_id]})"
+            )
             problems.append(Problem(index, "video_id", message, row.video_id, row.url))
             continue
         seen[row.video_id] = index
@@ -191,7 +195,9 @@ def _check_url(url: str | None, index: int, base_dir: Path | None) -> str:
     if len(scheme) <= 1:  # a local path (a one-letter "scheme" is a Windows drive)
         return _local_path(url, base_dir)
     if scheme not in ALLOWED_SCHEMES:
-        raise ManifestError(f"URL scheme {scheme!r} not allowed (use http, https, file)", index, "url")
+        raise ManifestError(
+            f"URL scheme {scheme!r} not allowed (use http, https, file)", index, "url"
+        )
     if scheme in ("http", "https") and not parsed.netloc:
         raise ManifestError(f"URL has no host: {url!r}", index, "url")
     return url

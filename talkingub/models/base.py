@@ -60,7 +60,9 @@ class SynthesisModel(nn.Module):
         return out
 
     # --- inference ------------------------------------------------------------------------
-    def reconstruct(self, source: torch.Tensor, driving: torch.Tensor, **extra: Any) -> torch.Tensor:
+    def reconstruct(
+        self, source: torch.Tensor, driving: torch.Tensor, **extra: Any
+    ) -> torch.Tensor:
         """Same-identity reconstruction: animate `source` [B,3,H,W] with `driving` [B,T,3,H,W]."""
         return self.animate(source, driving, mode="relative", **extra)
 

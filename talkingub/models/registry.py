@@ -38,9 +38,7 @@ MODELS: Registry[ModelSpec] = Registry("model")
 _LOADED = False
 
 
-def register_model(
-    name: str, config_cls: type, config_dir: str | Path
-) -> Callable[[type], type]:
+def register_model(name: str, config_cls: type, config_dir: str | Path) -> Callable[[type], type]:
     """Class decorator: `@register_model("fomm", FOMMConfig, Path(__file__).parent / "configs")`."""
 
     def decorator(cls: type) -> type:
@@ -86,7 +84,7 @@ def load_model_config(name: str, config: Any = "tiny", **overrides: Any) -> Any:
     if base is not None:
         import dataclasses
 
-        return dataclasses.replace(base, **overrides)
+        return dataclasses.replace(base, **overrides)  # type: ignore[type-var]
     data.update(overrides)
     return from_dict(spec.config_cls, data, where=name)
 

@@ -11,7 +11,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from talkingub.errors import TalkingubError
+from talkingub.errors import ReasonedError
 
 # Demuxers that hold a single still image: such a file is not a video whatever its name.
 IMAGE_FORMATS = ("image2", "png_pipe", "jpeg_pipe", "webp_pipe", "bmp_pipe", "gif", "tiff_pipe")
@@ -19,11 +19,8 @@ IMAGE_CODECS = ("png", "mjpeg", "bmp", "webp", "tiff", "gif")
 ISO_BMFF_BOXES = (b"ftyp", b"moov", b"mdat", b"free", b"wide", b"skip")
 
 
-class ProbeError(TalkingubError):
-    def __init__(self, reason: str, detail: str) -> None:
-        self.reason = reason
-        self.detail = detail
-        super().__init__(f"{reason}: {detail}")
+class ProbeError(ReasonedError):
+    """The file cannot be used as a video; `.reason` is a reason code."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -99,7 +96,7 @@ def _first_frame_rotation(container: Any, stream: Any) -> int:
 
     try:
         for frame in container.decode(stream):
-            return int(round(frame.rotation or 0)) % 360
+            return round(frame.rotation or 0) % 360
     except av.FFmpegError as exc:
         raise ProbeError("corrupt", f"cannot decode the first frame: {exc}") from None
     raise ProbeError("corrupt", "the video stream has no decodable frame")

@@ -1,0 +1,8 @@
+.PHONY: demo test lint
+# The two README commands. Each installs the pinned environment into .venv on first use.
+demo:
+	bash scripts/demo.sh
+test:
+	bash scripts/test.sh
+lint:
+	.venv/bin/ruff check talkingub baselines tests benchmarks && .venv/bin/mypy talkingub

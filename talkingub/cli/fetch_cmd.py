@@ -1,0 +1,136 @@
+"""`talkingub fetch`: the first build stage on its own."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from talkingub.fetch import FetchConfig, FetchSummary, run
+
+
+def fetch_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Options shared by `fetch` and `build` (fetch stage settings)."""
+    options = [
+        click.option(
+            "--workers", type=int, default=4, show_default=True, help="Rows fetched in parallel."
+        ),
+        click.option(
+            "--max-height",
+            type=int,
+            default=1080,
+            show_default=True,
+            help="Highest video height to download (format cap).",
+        ),
+        click.option(
+            "--retries",
+            type=int,
+            default=3,
+            show_default=True,
+            help="Extra attempts for transient failures (429, 5xx, network, timeout).",
+        ),
+        click.option(
+            "--rate-limit",
+            type=float,
+            default=0.0,
+            show_default=True,
+            help="Requests per minute shared by all workers (0 = no limit).",
+        ),
+        click.option(
+            "--socket-timeout",
+            type=float,
+            default=30.0,
+            show_default=True,
+            help="Seconds before a stalled connection fails.",
+        ),
+        click.option(
+            "--cookies",
+            type=click.Path(dir_okay=False, path_type=Path),
+            help="Netscape cookies file passed to yt-dlp.",
+        ),
+        click.option("--proxy", help="Proxy URL passed to yt-dlp."),
+        click.option("--max-filesize", type=int, help="Skip downloads larger than this (bytes)."),
+        click.option(
+            "--copy",
+            "local_copy",
+            is_flag=True,
+            help="Copy local files instead of hard-linking them.",
+        ),
+        click.option(
+            "--on-invalid-row",
+            type=click.Choice(["error", "skip"]),
+            default="error",
+            show_default=True,
+            help="Refuse a manifest with a bad row, or record the row as skipped.",
+        ),
+        click.option("--no-progress", is_flag=True, help="Disable progress bars."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def fetch_config(manifest: Path, out: Path, dry_run: bool, **opts: Any) -> FetchConfig:
+    return FetchConfig(
+        manifest=manifest,
+        out_dir=out,
+        dry_run=dry_run,
+        workers=opts["workers"],
+        max_height=opts["max_height"],
+        retries=opts["retries"],
+        rate_limit=opts["rate_limit"],
+        socket_timeout=opts["socket_timeout"],
+        cookies=opts["cookies"],
+        proxy=opts["proxy"],
+        max_filesize=opts["max_filesize"],
+        local_mode="copy" if opts["local_copy"] else "link",
+        on_invalid_row=opts["on_invalid_row"],
+        progress=not opts["no_progress"],
+    )
+
+
+def print_summary(summary: FetchSummary, console: Console | None = None) -> None:
+    console = console or Console()
+    table = Table(title=f"fetch: {summary.total} rows", show_edge=False)
+    table.add_column("status")
+    table.add_column("rows", justify="right")
+    for status, count in sorted(summary.by_status.items()):
+        table.add_row(status, str(count))
+    for reason, count in sorted(summary.by_reason.items()):
+        table.add_row(f"  {reason}", str(count))
+    console.print(table)
+    if summary.reused:
+        console.print(f"{summary.reused} rows reused from an earlier run (hash verified)")
+    console.print(f"results: {summary.table}")
+
+
+@click.command("fetch")
+@click.argument("manifest", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "-o",
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="Output folder (raw/ videos and fetch.parquet go here).",
+)
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Validate the manifest and probe availability; download nothing.",
+)
+@fetch_options
+def fetch_command(manifest: Path, out: Path, dry_run: bool, **opts: Any) -> None:
+    """Download (yt-dlp) or link (local files) every row of MANIFEST.
+
+    MANIFEST is a Parquet, CSV/TSV or plain URL-list file (see the README's manifest schema).
+    Every row ends as one row of OUT/fetch.parquet with a status and a reason code.
+    """
+    print_summary(run(fetch_config(manifest, out, dry_run, **opts)))
+
+
+def register(group: click.Group) -> None:
+    group.add_command(fetch_command)

@@ -1,0 +1,133 @@
+"""yt-dlp (generic extractor) fetching real videos from a loopback HTTP server."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from talkingub.fetch import FetchConfig, run
+from talkingub.video.probe import probe_video
+from tests.support.loopback_http import LoopbackServer, Route, serve
+
+
+@pytest.fixture(scope="module")
+def server(presenter_chest_up_mp4: Path, swalwell_mp4: Path) -> Iterator[LoopbackServer]:
+    presenter = presenter_chest_up_mp4.read_bytes()
+    routes = {
+        "/v/presenter.mp4": Route(body=presenter),
+        "/v/swalwell.mp4": Route.file(swalwell_mp4),
+        "/v/stall.mp4": Route(body=presenter, stall=4.0),
+        "/v/text.mp4": Route(body=b"<html>not a video</html>" * 50, content_type="video/mp4"),
+        "/v/empty.mp4": Route(body=b""),
+        "/v/truncated.mp4": Route(body=presenter[: len(presenter) // 3]),
+        "/v/gone.mp4": Route(status=410),
+    }
+    with serve(routes) as srv:
+        yield srv
+
+
+def manifest(tmp_path: Path, rows: list[str]) -> Path:
+    path = tmp_path / "manifest.csv"
+    path.write_text("video_id,url,start,end,identity\n" + "\n".join(rows) + "\n")
+    return path
+
+
+def fetch(tmp_path: Path, path: Path, **kw: object) -> pd.DataFrame:
+    cfg = FetchConfig(
+        manifest=path,
+        out_dir=tmp_path / "out",
+        progress=False,
+        socket_timeout=1.5,
+        retries=0,
+        backoff_base=0.05,
+        **kw,
+    )  # type: ignore[arg-type]
+    summary = run(cfg)
+    return pd.read_parquet(summary.table).set_index("video_id")
+
+
+def test_full_and_section_downloads_record_probed_stream_facts(
+    tmp_path: Path, server: LoopbackServer
+) -> None:
+    url = server.url("/v/presenter.mp4")
+    df = fetch(tmp_path, manifest(tmp_path, [f"full,{url},,,man", f"cut,{url},1.0,3.0,man"]))
+    assert (df["status"] == "ok").all(), df[["reason", "error"]]
+    for vid in ("full", "cut"):
+        row = df.loc[vid]
+        probe = probe_video(tmp_path / "out" / row["path"])
+        assert (row["width"], row["height"]) == (probe.width, probe.height) == (700, 700)
+        assert row["vcodec"] == probe.vcodec == "h264"
+        assert row["fps"] == pytest.approx(probe.fps)
+        assert row["duration"] == pytest.approx(probe.duration)
+        assert row["backend"] == "ytdlp" and row["format_id"]
+    assert df.loc["full", "duration"] == pytest.approx(6.1, abs=0.1)
+    assert 1.5 < df.loc["cut", "duration"] < 3.5  # keyframe-aligned section of 2 s
+    assert df.loc["cut", "section_start"] == 1.0
+
+
+def test_each_failure_gets_its_reason_and_other_rows_succeed(
+    tmp_path: Path, server: LoopbackServer
+) -> None:
+    rows = [
+        f"ok1,{server.url('/v/swalwell.mp4')},,,sw",
+        f"missing,{server.url('/v/nothing-here.mp4')},,,x",
+        f"gone,{server.url('/v/gone.mp4')},,,x",
+        f"stall,{server.url('/v/stall.mp4')},,,x",
+        f"text,{server.url('/v/text.mp4')},,,x",
+        f"empty,{server.url('/v/empty.mp4')},,,x",
+        f"trunc,{server.url('/v/truncated.mp4')},,,x",
+    ]
+    df = fetch(tmp_path, manifest(tmp_path, rows))
+    assert len(df) == len(rows)
+    reasons = df["reason"].to_dict()
+    assert reasons == {
+        "ok1": "fetched",
+        "missing": "not_found",
+        "gone": "not_found",
+        "stall": "timeout",
+        "text": "not_a_video",
+        "empty": "empty_file",
+        "trunc": "corrupt",
+    }
+    failed = df[df["status"] == "failed"]
+    assert failed["error"].str.len().gt(0).all()
+    assert not any(
+        p.name.startswith(("text", "empty", "trunc")) for p in (tmp_path / "out" / "raw").iterdir()
+    )
+
+
+def test_transient_failures_are_retried_with_backoff(
+    tmp_path: Path, server: LoopbackServer
+) -> None:
+    path = manifest(tmp_path, [f"stall,{server.url('/v/stall.mp4')},,,x"])
+    cfg = FetchConfig(
+        manifest=path,
+        out_dir=tmp_path / "out",
+        progress=False,
+        socket_timeout=1.0,
+        retries=2,
+        backoff_base=0.05,
+    )
+    df = pd.read_parquet(run(cfg).table)
+    assert df.loc[0, "attempts"] == 3 and df.loc[0, "reason"] == "timeout"
+
+
+def test_rerun_reuses_verified_files_without_downloading(
+    tmp_path: Path, server: LoopbackServer
+) -> None:
+    path = manifest(tmp_path, [f"sw,{server.url('/v/swalwell.mp4')},,,sw"])
+    first = fetch(tmp_path, path)
+    hits = server.hits("/v/swalwell.mp4")
+    cfg = FetchConfig(manifest=path, out_dir=tmp_path / "out", progress=False)
+    summary = run(cfg)
+    assert summary.reused == 1
+    assert server.hits("/v/swalwell.mp4") == hits
+    second = pd.read_parquet(summary.table).set_index("video_id")
+    pd.testing.assert_frame_equal(first, second)
+    # a tampered file is not trusted: it is fetched again
+    (tmp_path / "out" / first.loc["sw", "path"]).write_bytes(b"tampered")
+    assert run(cfg).reused == 0
+    assert server.hits("/v/swalwell.mp4") > hits
