@@ -1,0 +1,97 @@
+"""Offline default backend: the models bundled in mediapipe 0.10.14 (legacy solutions).
+
+Face detection (full-range model) counts people and anchors the main face; face mesh gives
+the face extent (468 points, forehead to chin); pose (BlazePose, model_complexity=1, tracking
+between consecutive analysed frames) gives shoulders and hips; selfie segmentation gives the
+person mask.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+
+import numpy as np
+
+from talkingub.build.analysis.base import ANALYZERS, RawDetections
+from talkingub.build.types import AnalysedFrame
+
+MESH_SIZE = 256  # face mesh runs on a square crop of this size
+MESH_CONTEXT = 2.0  # crop side / face detection box side
+
+
+def _check() -> str | None:
+    try:
+        import mediapipe as mp
+
+        mp.solutions.pose  # noqa: B018 - missing on mediapipe >= 0.10.15
+    except (ImportError, AttributeError):
+        return "needs mediapipe==0.10.14 with its legacy solutions: pip install mediapipe==0.10.14"
+    return None
+
+
+@ANALYZERS.register("mediapipe", check=_check, description="mediapipe 0.10.14 bundled models")
+class MediaPipeAnalyzer:
+    name = "mediapipe"
+
+    def __init__(self, min_face_score: float = 0.5) -> None:
+        import mediapipe as mp
+
+        solutions = mp.solutions
+        self.version = importlib.metadata.version("mediapipe")
+        self.faces = solutions.face_detection.FaceDetection(
+            model_selection=1, min_detection_confidence=min_face_score)
+        self.mesh = solutions.face_mesh.FaceMesh(
+            static_image_mode=True, max_num_faces=1, refine_landmarks=False)
+        self.pose = solutions.pose.Pose(static_image_mode=False, model_complexity=1)
+        self.segmenter = solutions.selfie_segmentation.SelfieSegmentation(model_selection=0)
+
+    def detect(self, frames: list[AnalysedFrame]) -> list[RawDetections]:
+        self.pose.reset()  # each sequence starts its own tracking
+        return [self._one(f.image) for f in frames]
+
+    def _one(self, image: np.ndarray) -> RawDetections:
+        h, w = image.shape[:2]
+        faces = self._faces(image, w, h)
+        return RawDetections(
+            faces=faces,
+            face_points=self._mesh(image, faces),
+            pose=self._pose(image, w, h),
+            mask=self.segmenter.process(image).segmentation_mask.astype(np.float32),
+        )
+
+    def _faces(self, image: np.ndarray, w: int, h: int) -> list[tuple[float, float, float, float, float]]:
+        found = self.faces.process(image).detections or []
+        boxes = []
+        for det in found:
+            box = det.location_data.relative_bounding_box
+            x0, y0 = box.xmin * w, box.ymin * h
+            boxes.append((x0, y0, x0 + box.width * w, y0 + box.height * h, float(det.score[0])))
+        return boxes
+
+    def _mesh(self, image: np.ndarray, faces: list[tuple[float, ...]]) -> np.ndarray | None:
+        """Face mesh on a 256-px square crop around the largest face (works for small faces)."""
+        import cv2
+
+        if not faces:
+            return None
+        x0, y0, x1, y1, _ = max(faces, key=lambda f: (f[2] - f[0]) * (f[3] - f[1]))
+        side = MESH_CONTEXT * max(x1 - x0, y1 - y0)
+        left, top = (x0 + x1 - side) / 2, (y0 + y1 - side) / 2
+        scale = MESH_SIZE / side
+        matrix = np.array([[scale, 0, -left * scale], [0, scale, -top * scale]], dtype=np.float32)
+        crop = cv2.warpAffine(image, matrix, (MESH_SIZE, MESH_SIZE), flags=cv2.INTER_LINEAR)
+        result = self.mesh.process(crop).multi_face_landmarks
+        if not result:
+            return None
+        points = np.array([(p.x, p.y) for p in result[0].landmark], dtype=np.float32)
+        return points * side + np.array([left, top], dtype=np.float32)
+
+    def _pose(self, image: np.ndarray, w: int, h: int) -> np.ndarray | None:
+        result = self.pose.process(image).pose_landmarks
+        if result is None:
+            return None
+        return np.array([(p.x * w, p.y * h, p.visibility) for p in result.landmark], dtype=np.float32)
+
+    def close(self) -> None:
+        for model in (self.faces, self.mesh, self.pose, self.segmenter):
+            model.close()

@@ -1,0 +1,69 @@
+"""Contact sheets: one PNG per video, a tile per sequence with its crop box and decision."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from talkingub.io.atomic import atomic_path
+
+TILE = 240
+COLOURS = {"kept": (40, 170, 60), "rejected": (210, 50, 40)}
+
+
+def write_contact_sheets(out: Path, clips: list[dict[str, Any]]) -> list[Path]:
+    by_video: dict[str, list[dict[str, Any]]] = {}
+    for clip in clips:
+        by_video.setdefault(clip["video_id"], []).append(clip)
+    return [_sheet(out, vid, rows) for vid, rows in sorted(by_video.items())]
+
+
+def _sheet(out: Path, video_id: str, clips: list[dict[str, Any]]) -> Path:
+    from PIL import Image
+
+    thumbs = _thumbs(out / "work" / video_id / "thumbs")
+    tiles = [_tile(clip, thumbs) for clip in clips]
+    cols = min(4, len(tiles))
+    rows = (len(tiles) + cols - 1) // cols
+    sheet = Image.new("RGB", (cols * TILE, rows * (TILE + 36)), "white")
+    for i, tile in enumerate(tiles):
+        sheet.paste(tile, ((i % cols) * TILE, (i // cols) * (TILE + 36)))
+    path = out / "contact_sheets" / f"{video_id}.png"
+    with atomic_path(path) as tmp:
+        sheet.save(tmp, format="PNG")
+    return path
+
+
+def _thumbs(folder: Path) -> dict[int, Path]:
+    return {int(p.stem): p for p in folder.glob("*.jpg")} if folder.is_dir() else {}
+
+
+def _tile(clip: dict[str, Any], thumbs: dict[int, Path]) -> Any:
+    from PIL import Image, ImageDraw
+
+    tile = Image.new("RGB", (TILE, TILE + 36), "white")
+    middle = (clip["start"] + clip["end"]) / 2
+    if thumbs:
+        nearest = min(thumbs, key=lambda i: (not clip["start"] <= i < clip["end"], abs(i - middle)))
+        image = Image.open(thumbs[nearest]).convert("RGB")
+        scale = TILE / max(image.size)
+        image = image.resize((round(image.width * scale), round(image.height * scale)))
+        _draw_crop(ImageDraw.Draw(image), clip, image.size)
+        tile.paste(image, ((TILE - image.width) // 2, (TILE - image.height) // 2))
+    draw = ImageDraw.Draw(tile)
+    colour = COLOURS.get(clip["status"], (0, 0, 0))
+    draw.rectangle([0, 0, TILE - 1, TILE + 35], outline=colour, width=3)
+    label = clip["status"] if clip["status"] == "kept" else f"{clip['reason']}"
+    ratio = clip.get("score_face_ratio_median")
+    draw.text((6, TILE + 2), f"{label}  f{clip['start']}-{clip['end']}", fill=colour)
+    draw.text((6, TILE + 18), f"face ratio {ratio:.2f}" if ratio else "face ratio n/a", fill=(0, 0, 0))
+    return tile
+
+
+def _draw_crop(draw: Any, clip: dict[str, Any], size: tuple[int, int]) -> None:
+    norm = clip.get("crop_norm")
+    if not norm:
+        return
+    w, h = size
+    x0, y0 = norm[0] * w, norm[1] * h
+    draw.rectangle([x0, y0, x0 + norm[2] * w, y0 + norm[3] * h], outline=COLOURS[clip["status"]], width=2)

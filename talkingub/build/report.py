@@ -1,0 +1,90 @@
+"""stats.json, the funnel (Markdown + PNG, set against the paper's counts) and contact sheets."""
+
+from __future__ import annotations
+
+import collections
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from talkingub.io.atomic import atomic_path, atomic_write_text
+
+if TYPE_CHECKING:
+    from talkingub.build.runner import BuildRun
+
+# Talking-UB as published (PTUS, AAAI 2024, Section "Talking-UB dataset").
+PAPER = {"train videos": 180, "test videos": 33, "train frames": 82470, "test frames": 3217}
+
+
+def funnel_counts(videos: list[dict[str, Any]], clips: list[dict[str, Any]],
+                  frames: list[dict[str, Any]]) -> list[tuple[str, int]]:
+    kept_clips = [c for c in clips if c["status"] == "kept" and c["n_sampled"] > 0]
+    kept_videos = [v for v in videos if v["status"] == "kept"]
+    kept_frames = [f for f in frames if f["status"] == "kept"]
+    return [
+        ("input rows", len(videos)),
+        ("fetched", sum(v["fetch_status"] == "ok" for v in videos)),
+        ("analysed", sum(v["frames"] is not None for v in videos)),
+        ("sequences", len(clips)),
+        ("sequences kept", len(kept_clips)),
+        ("videos kept", len(kept_videos)),
+        ("train videos", sum(v["split"] == "train" for v in kept_videos)),
+        ("test videos", sum(v["split"] == "test" for v in kept_videos)),
+        ("train frames", sum(f["split"] == "train" for f in kept_frames)),
+        ("test frames", sum(f["split"] == "test" for f in kept_frames)),
+    ]
+
+
+def reasons(rows: list[dict[str, Any]]) -> dict[str, int]:
+    return dict(collections.Counter(r["reason"] for r in rows if r.get("reason")).most_common())
+
+
+def write_reports(build: BuildRun, videos: list[dict[str, Any]], clips: list[dict[str, Any]],
+                  frames: list[dict[str, Any]], meta: dict[str, Any]) -> list[tuple[str, int]]:
+    out = build.out_dir
+    funnel = funnel_counts(videos, clips, frames)
+    stats = {"funnel": dict(funnel), "paper": PAPER, "video_reasons": reasons(videos),
+             "sequence_reasons": reasons(clips), "frame_reasons": reasons(frames),
+             "config_hash": meta["config_hash"], "provenance": meta["provenance"]}
+    atomic_write_text(out / "stats.json", json.dumps(stats, indent=2, sort_keys=True))
+    atomic_write_text(out / "funnel.md", funnel_markdown(funnel, stats))
+    funnel_png(funnel, out / "funnel.png")
+    if build.recipe.output.contact_sheets:
+        from talkingub.build.contact import write_contact_sheets
+
+        write_contact_sheets(out, clips)
+    return funnel
+
+
+def funnel_markdown(funnel: list[tuple[str, int]], stats: dict[str, Any]) -> str:
+    lines = ["# Build funnel", "", f"config `{stats['config_hash']}`", "",
+             "| stage | count | Talking-UB (paper) |", "|---|---:|---:|"]
+    for name, count in funnel:
+        paper = PAPER.get(name)
+        lines.append(f"| {name} | {count} | {paper if paper is not None else ''} |")
+    for title, key in (("Videos", "video_reasons"), ("Sequences", "sequence_reasons"),
+                       ("Frames", "frame_reasons")):
+        lines += ["", f"## {title} not kept, by reason", "", "| reason | count |", "|---|---:|"]
+        lines += [f"| {r} | {n} |" for r, n in stats[key].items()] or ["| (none) | 0 |"]
+    return "\n".join(lines) + "\n"
+
+
+def funnel_png(funnel: list[tuple[str, int]], path: Path) -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = [n for n, _ in funnel][::-1]
+    counts = [c for _, c in funnel][::-1]
+    fig, ax = plt.subplots(figsize=(7, 0.45 * len(names) + 1))
+    bars = ax.barh(names, [max(c, 0) for c in counts], color="#4c78a8")
+    for bar, count in zip(bars, counts):
+        ax.text(bar.get_width(), bar.get_y() + bar.get_height() / 2, f" {count}", va="center")
+    ax.set_xscale("symlog")
+    ax.set_title("talkingub build funnel")
+    fig.tight_layout()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=100, metadata={"Software": None})
+    plt.close(fig)
+    return path

@@ -1,0 +1,125 @@
+"""`talkingub build`: fetch -> decode -> shots -> analyse -> filter -> crop -> split -> shards
+-> manifests -> reports. Each step below is one named function."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any, Literal
+
+import pandas as pd
+
+from talkingub.build.config import BuildConfig
+from talkingub.build.executors import EXECUTORS
+from talkingub.build.output import assemble_outputs
+from talkingub.build.progress import BuildProgress
+from talkingub.build.types import SourceVideo
+from talkingub.build.unit import VideoResult, process_video
+from talkingub.config import config_hash
+from talkingub.errors import ConfigError, ReasonedError
+from talkingub.fetch import FetchConfig
+from talkingub.fetch import run as run_fetch
+
+Stage = Literal["fetch", "process"]
+
+
+@dataclasses.dataclass(frozen=True)
+class BuildRun:
+    out_dir: Path
+    recipe: BuildConfig = BuildConfig()
+    fetch: FetchConfig | None = None  # None: reuse OUT/fetch.parquet from an earlier pass
+    stages: tuple[str, ...] = ("fetch", "process")
+    executor: str = "process"
+    workers: int = 2
+    progress: bool = True
+    analysis_must_exist: bool = False  # refilter: never run detection
+
+
+@dataclasses.dataclass(frozen=True)
+class BuildSummary:
+    out_dir: Path
+    config_hash: str
+    funnel: list[tuple[str, int]]
+    outputs: dict[str, Path]
+
+
+@dataclasses.dataclass
+class VideoOutcome:
+    row: dict[str, Any]  # the fetch.parquet row
+    result: VideoResult | None = None
+    reason: str | None = None
+    detail: str = ""
+
+
+def run(build: BuildRun) -> BuildSummary:
+    fetched = fetch_step(build)
+    if "process" not in build.stages:
+        return BuildSummary(build.out_dir, config_hash(build.recipe), [], {"fetch": fetched})
+    outcomes = process_step(build, read_fetch_table(fetched))
+    return assemble_outputs(build, outcomes)
+
+
+def fetch_step(build: BuildRun) -> Path:
+    table = build.out_dir / "fetch.parquet"
+    if "fetch" in build.stages:
+        if build.fetch is None:
+            raise ConfigError("the fetch stage needs a manifest")
+        return run_fetch(build.fetch).table
+    if not table.is_file():
+        raise ConfigError(f"{table} not found: run the fetch stage first (--stages fetch)")
+    return table
+
+
+def read_fetch_table(path: Path) -> list[dict[str, Any]]:
+    frame = pd.read_parquet(path)
+    return [{k: (None if _missing(v) else v) for k, v in row.items()} for row in frame.to_dict("records")]
+
+
+def _missing(value: Any) -> bool:
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def process_step(build: BuildRun, rows: list[dict[str, Any]]) -> list[VideoOutcome]:
+    outcomes = {r["video_id"]: VideoOutcome(r) for r in rows if r.get("video_id")}
+    todo = [_source(build, r) for r in rows if r.get("status") == "ok"]
+    executor = EXECUTORS.get(build.executor)(build.workers)
+    work = build.out_dir / "work"
+    jobs = [(video, build.recipe, work, build.analysis_must_exist) for video in todo]
+    with BuildProgress(len(jobs), enabled=build.progress) as progress:
+        for job, (result, reason, detail) in executor.map_unordered(_process_one, jobs):
+            outcome = outcomes[job[0].video_id]
+            outcome.result, outcome.reason, outcome.detail = result, reason, detail
+            progress.video_done(job[0].video_id, reason)
+    return [outcomes[k] for k in outcomes]
+
+
+def _source(build: BuildRun, row: dict[str, Any]) -> SourceVideo:
+    return SourceVideo(
+        video_id=row["video_id"], path=build.out_dir / row["path"], identity=row["identity"],
+        split=row.get("split"), width=int(row["width"]), height=int(row["height"]),
+        fps=float(row["fps"]), duration=float(row["duration"] or 0.0), sha256=row["sha256"],
+    )
+
+
+def _process_one(job: tuple[SourceVideo, BuildConfig, Path, bool]
+                 ) -> tuple[VideoResult | None, str | None, str]:
+    """Runs in a worker: a bad video becomes a reason code, never an exception."""
+    video, config, work, must_exist = job
+    try:
+        if must_exist:
+            _require_analysis(video, config, work)
+        return process_video(video, config, work), None, ""
+    except ReasonedError as exc:
+        return None, exc.reason, exc.detail
+    except Exception as exc:  # noqa: BLE001 - recorded as reason "error" with the message
+        return None, "error", f"{type(exc).__name__}: {exc}"
+
+
+def _require_analysis(video: SourceVideo, config: BuildConfig, work: Path) -> None:
+    from talkingub.build.unit import analysis_path
+
+    if not analysis_path(video, config, work).is_file():
+        raise ReasonedError("not_analysed", "no cached analysis: run `talkingub build` first")
