@@ -28,15 +28,18 @@ def thumbnail(image: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarr
     return grey.astype(np.float32), person == 0
 
 
-def background_change(a: tuple[np.ndarray, np.ndarray], b: tuple[np.ndarray, np.ndarray]) -> float | None:
+def background_change(
+    a: tuple[np.ndarray, np.ndarray], b: tuple[np.ndarray, np.ndarray]
+) -> float | None:
     both = a[1] & b[1]
     if both.mean() < 0.05:  # almost no background visible: nothing to measure
         return None
     return float(np.abs(a[0] - b[0])[both].mean())
 
 
-def score_sequence(measures: list[FrameMeasure],
-                   thumbs: list[tuple[np.ndarray, np.ndarray]]) -> None:
+def score_sequence(
+    measures: list[FrameMeasure], thumbs: list[tuple[np.ndarray, np.ndarray]]
+) -> None:
     """Fill `bg_step` and `bg_drift` of each measure (the first frame gets 0)."""
     for i, (measure, thumb) in enumerate(zip(measures, thumbs)):
         measure.bg_step = 0.0 if i == 0 else background_change(thumbs[i - 1], thumb)

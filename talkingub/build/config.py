@@ -85,8 +85,15 @@ class BuildConfig:
 
     def analysis_key(self) -> str:
         """Hash of everything that changes the raw measurements of a video."""
-        return config_hash(dataclasses.replace(self, filters=FilterConfig(), split=SplitConfig(),
-                                               output=OutputConfig(), crop=CropConfig()))
+        return config_hash(
+            dataclasses.replace(
+                self,
+                filters=FilterConfig(),
+                split=SplitConfig(),
+                output=OutputConfig(),
+                crop=CropConfig(),
+            )
+        )
 
     def as_record(self) -> dict[str, object]:
         return to_dict(self)

@@ -56,7 +56,9 @@ def _tile(clip: dict[str, Any], thumbs: dict[int, Path]) -> Any:
     label = clip["status"] if clip["status"] == "kept" else f"{clip['reason']}"
     ratio = clip.get("score_face_ratio_median")
     draw.text((6, TILE + 2), f"{label}  f{clip['start']}-{clip['end']}", fill=colour)
-    draw.text((6, TILE + 18), f"face ratio {ratio:.2f}" if ratio else "face ratio n/a", fill=(0, 0, 0))
+    draw.text(
+        (6, TILE + 18), f"face ratio {ratio:.2f}" if ratio else "face ratio n/a", fill=(0, 0, 0)
+    )
     return tile
 
 
@@ -66,4 +68,6 @@ def _draw_crop(draw: Any, clip: dict[str, Any], size: tuple[int, int]) -> None:
         return
     w, h = size
     x0, y0 = norm[0] * w, norm[1] * h
-    draw.rectangle([x0, y0, x0 + norm[2] * w, y0 + norm[3] * h], outline=COLOURS[clip["status"]], width=2)
+    draw.rectangle(
+        [x0, y0, x0 + norm[2] * w, y0 + norm[3] * h], outline=COLOURS[clip["status"]], width=2
+    )

@@ -23,15 +23,20 @@ class CropBox:
     jitter: float  # spread of the face centre across the clip / side
 
     def contains(self, box: tuple[float, float, float, float]) -> bool:
-        return (box[0] >= self.x0 - 1 and box[1] >= self.y0 - 1
-                and box[2] <= self.x0 + self.side + 1 and box[3] <= self.y0 + self.side + 1)
+        return (
+            box[0] >= self.x0 - 1
+            and box[1] >= self.y0 - 1
+            and box[2] <= self.x0 + self.side + 1
+            and box[3] <= self.y0 + self.side + 1
+        )
 
     def as_list(self) -> list[float]:
         return [round(self.x0, 2), round(self.y0, 2), round(self.side, 2)]
 
 
-def plan_crop(frames: list[FrameMeasure], size: tuple[int, int], c: CropConfig,
-              f: FilterConfig) -> tuple[CropBox | None, tuple[str, str] | None]:
+def plan_crop(
+    frames: list[FrameMeasure], size: tuple[int, int], c: CropConfig, f: FilterConfig
+) -> tuple[CropBox | None, tuple[str, str] | None]:
     """The crop box, and the reason it cannot be used (or None)."""
     width, height = size
     boxes = [m.face_box for m in frames if m.face_box is not None]
@@ -48,8 +53,9 @@ def plan_crop(frames: list[FrameMeasure], size: tuple[int, int], c: CropConfig,
     return box, _crop_reason(box, boxes, c, f)
 
 
-def _crop_reason(box: CropBox, faces: list[tuple[float, float, float, float]], c: CropConfig,
-                 f: FilterConfig) -> tuple[str, str] | None:
+def _crop_reason(
+    box: CropBox, faces: list[tuple[float, float, float, float]], c: CropConfig, f: FilterConfig
+) -> tuple[str, str] | None:
     if not all(box.contains(b) for b in faces):
         return "person_leaves_crop", "a face falls outside the clip's crop box"
     if box.jitter > f.max_crop_jitter:
@@ -64,10 +70,18 @@ def _clamp(value: float, low: float, high: float) -> float:
     return max(low, min(value, high))
 
 
-def face_crop(face_box: tuple[float, float, float, float], crop: CropBox,
-              scale: float) -> list[float]:
+def face_crop(
+    face_box: tuple[float, float, float, float], crop: CropBox, scale: float
+) -> list[float]:
     """Square face box (for PTUS's face branch) normalised to the clip crop: x0, y0, x1, y1."""
     cx, cy = (face_box[0] + face_box[2]) / 2, (face_box[1] + face_box[3]) / 2
     half = scale * (face_box[3] - face_box[1]) / 2
-    return [round((v - o) / crop.side, 4) for v, o in
-            ((cx - half, crop.x0), (cy - half, crop.y0), (cx + half, crop.x0), (cy + half, crop.y0))]
+    return [
+        round((v - o) / crop.side, 4)
+        for v, o in (
+            (cx - half, crop.x0),
+            (cy - half, crop.y0),
+            (cx + half, crop.x0),
+            (cy + half, crop.y0),
+        )
+    ]

@@ -36,8 +36,9 @@ def analysis_size(width: int, height: int, max_side: int) -> tuple[int, int]:
     return max(2, round(width * scale / 2) * 2), max(2, round(height * scale / 2) * 2)
 
 
-def decode_video(path: Path, shots: ShotConfig, analysis: AnalysisConfig,
-                 timeout: float = 1800.0) -> DecodeResult:
+def decode_video(
+    path: Path, shots: ShotConfig, analysis: AnalysisConfig, timeout: float = 1800.0
+) -> DecodeResult:
     import av
 
     deadline = time.monotonic() + timeout
@@ -48,8 +49,9 @@ def decode_video(path: Path, shots: ShotConfig, analysis: AnalysisConfig,
         raise ReasonedError("corrupt", f"decoding failed: {exc}") from None
 
 
-def _decode(container: Any, shots: ShotConfig, analysis: AnalysisConfig,
-            deadline: float) -> DecodeResult:
+def _decode(
+    container: Any, shots: ShotConfig, analysis: AnalysisConfig, deadline: float
+) -> DecodeResult:
     stream = container.streams.video[0]
     stream.thread_type = "AUTO"
     fps = float(stream.average_rate or stream.guessed_rate or 25.0)
@@ -93,7 +95,9 @@ def _small_bgr(frame: Any, rotation: int, width: int) -> np.ndarray:
     return _rotate(image, rotation)
 
 
-def _analysis_frame(frame: Any, rotation: int, index: int, t: float, max_side: int) -> AnalysedFrame:
+def _analysis_frame(
+    frame: Any, rotation: int, index: int, t: float, max_side: int
+) -> AnalysedFrame:
     w, h = analysis_size(frame.width, frame.height, max_side)
     image = _rotate(frame.reformat(width=w, height=h, format="rgb24").to_ndarray(), rotation)
     return AnalysedFrame(index=index, time=t, image=image, scale=frame.width / w)

@@ -67,8 +67,13 @@ def crop_resize(image: np.ndarray, box: CropBox, size: int) -> np.ndarray:
     return cv2.resize(crop, (size, size), interpolation=interpolation)
 
 
-def encode_clips(source: Path, clips: list[tuple[str, int, int, CropBox]], fps: float,
-                 out_dir: Path, config: CropConfig) -> dict[str, Path]:
+def encode_clips(
+    source: Path,
+    clips: list[tuple[str, int, int, CropBox]],
+    fps: float,
+    out_dir: Path,
+    config: CropConfig,
+) -> dict[str, Path]:
     """clips: (clip_id, start, end, box). Returns clip_id -> mp4 path."""
     import av
 
@@ -94,8 +99,15 @@ def encode_clips(source: Path, clips: list[tuple[str, int, int, CropBox]], fps: 
     return {clip_id: w.path for clip_id, w in writers.items()}
 
 
-def _route(frame: Any, index: int, clips: list[tuple[str, int, int, CropBox]],
-           writers: dict[str, _ClipWriter], fps: float, out_dir: Path, config: CropConfig) -> None:
+def _route(
+    frame: Any,
+    index: int,
+    clips: list[tuple[str, int, int, CropBox]],
+    writers: dict[str, _ClipWriter],
+    fps: float,
+    out_dir: Path,
+    config: CropConfig,
+) -> None:
     active = [c for c in clips if c[1] <= index < c[2]]
     if not active:
         return

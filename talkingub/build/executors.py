@@ -12,7 +12,9 @@ from talkingub.registry import Registry
 
 
 class Executor(Protocol):
-    def map_unordered(self, fn: Callable[[Any], Any], items: list[Any]) -> Iterator[tuple[Any, Any]]:
+    def map_unordered(
+        self, fn: Callable[[Any], Any], items: list[Any]
+    ) -> Iterator[tuple[Any, Any]]:
         """Yield (item, result) pairs; `fn` must catch its own errors."""
         ...
 
@@ -25,7 +27,9 @@ class SerialExecutor:
     def __init__(self, workers: int = 1) -> None:
         self.workers = 1
 
-    def map_unordered(self, fn: Callable[[Any], Any], items: list[Any]) -> Iterator[tuple[Any, Any]]:
+    def map_unordered(
+        self, fn: Callable[[Any], Any], items: list[Any]
+    ) -> Iterator[tuple[Any, Any]]:
         for item in items:
             yield item, fn(item)
 
@@ -35,12 +39,16 @@ class ProcessExecutor:
     def __init__(self, workers: int = 2) -> None:
         self.workers = max(1, workers)
 
-    def map_unordered(self, fn: Callable[[Any], Any], items: list[Any]) -> Iterator[tuple[Any, Any]]:
+    def map_unordered(
+        self, fn: Callable[[Any], Any], items: list[Any]
+    ) -> Iterator[tuple[Any, Any]]:
         if self.workers == 1 or len(items) <= 1:
             yield from SerialExecutor().map_unordered(fn, items)
             return
         context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=min(self.workers, len(items)), mp_context=context) as pool:
+        with ProcessPoolExecutor(
+            max_workers=min(self.workers, len(items)), mp_context=context
+        ) as pool:
             pending: dict[Future[Any], Any] = {pool.submit(fn, item): item for item in items}
             while pending:
                 done, _ = wait(pending, return_when=FIRST_COMPLETED)

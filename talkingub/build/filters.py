@@ -56,7 +56,9 @@ def frame_reason(m: FrameMeasure, f: FilterConfig) -> str | None:
     return None
 
 
-def plan_clips(seq: Sequence, size: tuple[int, int], f: FilterConfig, c: CropConfig) -> list[ClipPlan]:
+def plan_clips(
+    seq: Sequence, size: tuple[int, int], f: FilterConfig, c: CropConfig
+) -> list[ClipPlan]:
     """Every sequence yields at least one ClipPlan (kept, or rejected with a reason)."""
     reasons = [frame_reason(m, f) for m in seq.frames]
     runs = _runs(reasons)
@@ -80,27 +82,52 @@ def _rejected_sequence(seq: Sequence, reasons: list[str | None]) -> ClipPlan:
     counts = collections.Counter(r for r in reasons if r)
     reason = counts.most_common(1)[0][0] if counts else "no_frames"
     detail = ", ".join(f"{k}: {v}" for k, v in counts.most_common()) or "no analysed frame"
-    return ClipPlan(f"{seq.video_id}-s{seq.shot:03d}-f{seq.start:06d}", seq.video_id, seq.shot,
-                    seq.start, seq.end, seq.fps, "rejected", reason, detail, None, seq.frames,
-                    _scores(seq.frames, None))
+    return ClipPlan(
+        f"{seq.video_id}-s{seq.shot:03d}-f{seq.start:06d}",
+        seq.video_id,
+        seq.shot,
+        seq.start,
+        seq.end,
+        seq.fps,
+        "rejected",
+        reason,
+        detail,
+        None,
+        seq.frames,
+        _scores(seq.frames, None),
+    )
 
 
-def _plan_run(seq: Sequence, k: int, a: int, b: int, size: tuple[int, int], f: FilterConfig,
-              c: CropConfig) -> ClipPlan:
+def _plan_run(
+    seq: Sequence, k: int, a: int, b: int, size: tuple[int, int], f: FilterConfig, c: CropConfig
+) -> ClipPlan:
     frames = seq.frames[a:b]
     start = frames[0].index
     end = seq.frames[b].index if b < len(seq.frames) else seq.end
     crop, crop_reason = plan_crop(frames, size, c, f)
-    clip = ClipPlan(f"{seq.video_id}-s{seq.shot:03d}-f{start:06d}", seq.video_id, seq.shot,
-                    start, end, seq.fps, "kept", None, "", crop, frames, _scores(frames, crop))
+    clip = ClipPlan(
+        f"{seq.video_id}-s{seq.shot:03d}-f{start:06d}",
+        seq.video_id,
+        seq.shot,
+        start,
+        end,
+        seq.fps,
+        "kept",
+        None,
+        "",
+        crop,
+        frames,
+        _scores(frames, crop),
+    )
     reason = _clip_reason(clip, f, crop_reason)
     if reason is not None:
         clip.status, clip.reason, clip.detail = "rejected", reason[0], reason[1]
     return clip
 
 
-def _clip_reason(clip: ClipPlan, f: FilterConfig, crop_reason: tuple[str, str] | None
-                 ) -> tuple[str, str] | None:
+def _clip_reason(
+    clip: ClipPlan, f: FilterConfig, crop_reason: tuple[str, str] | None
+) -> tuple[str, str] | None:
     s = clip.scores
     if clip.seconds < f.min_seconds:
         return "too_short", f"{clip.seconds:.2f} s < {f.min_seconds} s"

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from talkingub.build.analysis.base import RawDetections
+from talkingub.build.analysis.base import FaceDetection, RawDetections
 from talkingub.build.types import AnalysedFrame, FrameMeasure
 
 LEFT_SHOULDER, RIGHT_SHOULDER, LEFT_HIP, RIGHT_HIP = 11, 12, 23, 24
@@ -29,8 +29,9 @@ VISIBLE = 0.5
 MASK_ON = 0.5
 
 
-def measure_frame(frame: AnalysedFrame, raw: RawDetections, min_face_score: float,
-                  min_face_px: int) -> FrameMeasure:
+def measure_frame(
+    frame: AnalysedFrame, raw: RawDetections, min_face_score: float, min_face_px: int
+) -> FrameMeasure:
     faces = [f for f in raw.faces if f[4] >= min_face_score and f[3] - f[1] >= min_face_px]
     m = FrameMeasure(index=frame.index, time=frame.time, n_faces=len(faces))
     m.person_area = float((raw.mask > MASK_ON).mean())
@@ -57,8 +58,9 @@ def person_regions(mask: np.ndarray, min_area: float = 0.01, min_share: float = 
     return int(((areas >= min_area) & (areas >= min_share * areas.max())).sum())
 
 
-def face_box(faces: list[tuple[float, ...]], points: np.ndarray | None
-             ) -> tuple[float, float, float, float] | None:
+def face_box(
+    faces: list[FaceDetection], points: np.ndarray | None
+) -> tuple[float, float, float, float] | None:
     """Landmark extent of the main face, if landmarks fall inside the main detection."""
     if not faces:
         return None
@@ -73,8 +75,12 @@ def face_box(faces: list[tuple[float, ...]], points: np.ndarray | None
     return float(x0), float(y0), float(x1), float(y1)
 
 
-def _fill_geometry(m: FrameMeasure, box: tuple[float, float, float, float],
-                   raw: RawDetections, frame: AnalysedFrame) -> None:
+def _fill_geometry(
+    m: FrameMeasure,
+    box: tuple[float, float, float, float],
+    raw: RawDetections,
+    frame: AnalysedFrame,
+) -> None:
     s = frame.scale
     h = frame.image.shape[0]
     top = head_top(raw.mask, box)
@@ -89,15 +95,16 @@ def _fill_geometry(m: FrameMeasure, box: tuple[float, float, float, float],
 
 
 def head_top(mask: np.ndarray, box: tuple[float, float, float, float]) -> float:
-    x0, y0, x1, y1 = (int(round(v)) for v in box)
+    x0, y0, x1, _ = (round(v) for v in box)
     band = mask[: max(y0, 1), max(x0, 0) : max(x1, x0 + 1)] > MASK_ON
     rows = np.flatnonzero(band.any(axis=1))
     fallback = box[1] - 0.2 * (box[3] - box[1])
     return float(rows[0]) if rows.size else max(fallback, 0.0)
 
 
-def body_bottom(mask: np.ndarray, pose: np.ndarray | None,
-                box: tuple[float, float, float, float], height: int) -> tuple[float, bool]:
+def body_bottom(
+    mask: np.ndarray, pose: np.ndarray | None, box: tuple[float, float, float, float], height: int
+) -> tuple[float, bool]:
     if pose is not None and _both_visible(pose, LEFT_HIP, RIGHT_HIP, height):
         return float((pose[LEFT_HIP, 1] + pose[RIGHT_HIP, 1]) / 2), True
     x0, x1 = torso_columns(pose, box, mask.shape[1])
@@ -107,8 +114,9 @@ def body_bottom(mask: np.ndarray, pose: np.ndarray | None,
     return float(min(lowest, height)), False
 
 
-def torso_columns(pose: np.ndarray | None, box: tuple[float, float, float, float],
-                  width: int) -> tuple[float, float]:
+def torso_columns(
+    pose: np.ndarray | None, box: tuple[float, float, float, float], width: int
+) -> tuple[float, float]:
     if pose is not None and _both_visible(pose, LEFT_SHOULDER, RIGHT_SHOULDER, None):
         xs = pose[[LEFT_SHOULDER, RIGHT_SHOULDER], 0]
         return float(max(xs.min(), 0)), float(min(xs.max(), width))
@@ -126,7 +134,7 @@ def _both_visible(pose: np.ndarray, a: int, b: int, height: int | None) -> bool:
 def sharpness(image: np.ndarray, box: tuple[float, float, float, float]) -> float | None:
     import cv2
 
-    x0, y0, x1, y1 = (int(round(v)) for v in box)
+    x0, y0, x1, y1 = (round(v) for v in box)
     crop = image[max(y0, 0) : y1, max(x0, 0) : x1]
     if crop.size == 0 or crop.shape[0] < 4 or crop.shape[1] < 4:
         return None

@@ -36,8 +36,12 @@ def assemble_outputs(build: BuildRun, outcomes: list[VideoOutcome]) -> BuildSumm
     shards = shard_step(build, samples, clips)
     paths = write_tables(build.out_dir, videos, clips, frames, splits, outcomes)
     write_sha256sums(build.out_dir, [p for p, _ in shards])
-    meta = {"schema": SCHEMA_VERSION, "config_hash": chash, "config": build.recipe.as_record(),
-            "provenance": provenance(build.recipe, outcomes)}
+    meta = {
+        "schema": SCHEMA_VERSION,
+        "config_hash": chash,
+        "config": build.recipe.as_record(),
+        "provenance": provenance(build.recipe, outcomes),
+    }
     atomic_write_text(build.out_dir / "build.json", json.dumps(meta, indent=2, sort_keys=True))
     funnel = write_reports(build, videos, clips, frames, meta)
     from talkingub.build.export import export_layouts
@@ -46,17 +50,30 @@ def assemble_outputs(build: BuildRun, outcomes: list[VideoOutcome]) -> BuildSumm
     return BuildSummary(build.out_dir, chash, funnel, paths)
 
 
-def split_step(build: BuildRun, outcomes: list[VideoOutcome]) -> tuple[dict[str, str], dict[str, str]]:
-    keys = [VideoKey(o.row["video_id"], o.row.get("identity") or o.row["video_id"],
-                     o.row.get("split"), tuple(o.result.analysis.phashes) if o.result else (),
-                     bool(o.result and any(p.status == "kept" for p in o.result.plans)))
-            for o in outcomes]
+def split_step(
+    build: BuildRun, outcomes: list[VideoOutcome]
+) -> tuple[dict[str, str], dict[str, str]]:
+    keys = [
+        VideoKey(
+            o.row["video_id"],
+            o.row.get("identity") or o.row["video_id"],
+            o.row.get("split"),
+            tuple(o.result.analysis.phashes) if o.result else (),
+            bool(o.result and any(p.status == "kept" for p in o.result.plans)),
+        )
+        for o in outcomes
+    ]
     duplicates = find_duplicates(keys, build.recipe.split.dedup_hamming)
     return assign_splits(keys, duplicates, build.recipe.split), duplicates
 
 
-def collect_rows(build: BuildRun, outcomes: list[VideoOutcome], splits: dict[str, str],
-                 duplicates: dict[str, str], chash: str) -> tuple[list, list, list, list]:
+def collect_rows(
+    build: BuildRun,
+    outcomes: list[VideoOutcome],
+    splits: dict[str, str],
+    duplicates: dict[str, str],
+    chash: str,
+) -> tuple[list, list, list, list]:
     videos, clips, frames, samples = [], [], [], []
     for outcome in outcomes:
         vid = outcome.row["video_id"]
@@ -69,8 +86,9 @@ def collect_rows(build: BuildRun, outcomes: list[VideoOutcome], splits: dict[str
     return videos, clips, frames, samples
 
 
-def _video_rows(build: BuildRun, outcome: VideoOutcome, split: str, chash: str
-                ) -> tuple[list, list, list]:
+def _video_rows(
+    build: BuildRun, outcome: VideoOutcome, split: str, chash: str
+) -> tuple[list, list, list]:
     result = outcome.result
     if result is None:
         return [], [], []
@@ -92,31 +110,54 @@ def _video_rows(build: BuildRun, outcome: VideoOutcome, split: str, chash: str
     return clips, frames, samples
 
 
-def _video_record(outcome: VideoOutcome, split: str, duplicate_of: str | None,
-                  clips: list[dict[str, Any]], frames: list[dict[str, Any]]) -> dict[str, Any]:
+def _video_record(
+    outcome: VideoOutcome,
+    split: str,
+    duplicate_of: str | None,
+    clips: list[dict[str, Any]],
+    frames: list[dict[str, Any]],
+) -> dict[str, Any]:
     row = outcome.row
     kept = [c for c in clips if c["status"] == "kept" and c["n_sampled"] > 0]
     status, reason, detail = _video_status(outcome, clips, kept)
     result = outcome.result
     return {
-        "video_id": row["video_id"], "url": row.get("url"), "identity": row.get("identity"),
-        "split": split, "manifest_split": row.get("split"), "duplicate_of": duplicate_of,
-        "fetch_status": row.get("status"), "fetch_reason": row.get("reason"),
-        "status": status, "reason": reason, "detail": detail,
-        "width": row.get("width"), "height": row.get("height"), "fps": row.get("fps"),
-        "duration": row.get("duration"), "sha256": row.get("sha256"),
+        "video_id": row["video_id"],
+        "url": row.get("url"),
+        "identity": row.get("identity"),
+        "split": split,
+        "manifest_split": row.get("split"),
+        "duplicate_of": duplicate_of,
+        "fetch_status": row.get("status"),
+        "fetch_reason": row.get("reason"),
+        "status": status,
+        "reason": reason,
+        "detail": detail,
+        "width": row.get("width"),
+        "height": row.get("height"),
+        "fps": row.get("fps"),
+        "duration": row.get("duration"),
+        "sha256": row.get("sha256"),
         "frames": result.analysis.frame_count if result else None,
-        "n_sequences": len(clips), "n_clips_kept": len(kept),
+        "n_sequences": len(clips),
+        "n_clips_kept": len(kept),
         "n_frames_kept": sum(c["n_sampled"] for c in kept),
-        "analysis_backend": f"{result.analysis.backend} {result.analysis.backend_version}" if result else None,
+        "analysis_backend": f"{result.analysis.backend} {result.analysis.backend_version}"
+        if result
+        else None,
     }
 
 
-def _video_status(outcome: VideoOutcome, clips: list[dict[str, Any]], kept: list[dict[str, Any]]
-                  ) -> tuple[str, str | None, str | None]:
+def _video_status(
+    outcome: VideoOutcome, clips: list[dict[str, Any]], kept: list[dict[str, Any]]
+) -> tuple[str, str | None, str | None]:
     row = outcome.row
     if row.get("status") != "ok":
-        return ("skipped" if row.get("status") == "skipped" else "failed"), row.get("reason"), row.get("error")
+        return (
+            ("skipped" if row.get("status") == "skipped" else "failed"),
+            row.get("reason"),
+            row.get("error"),
+        )
     if outcome.reason:
         return "failed", outcome.reason, outcome.detail
     if kept:
@@ -126,12 +167,15 @@ def _video_status(outcome: VideoOutcome, clips: list[dict[str, Any]], kept: list
     return "rejected", top, ", ".join(sorted(set(reasons))) or None
 
 
-def shard_step(build: BuildRun, samples: list[dict[str, Any]], clips: list[dict[str, Any]]
-               ) -> list[tuple[Path, list[str]]]:
+def shard_step(
+    build: BuildRun, samples: list[dict[str, Any]], clips: list[dict[str, Any]]
+) -> list[tuple[Path, list[str]]]:
     folder = build.out_dir / "shards"
     written = []
     for split in ("train", "test"):
-        chosen = sorted((s for s in samples if s["json"]["split"] == split), key=lambda s: s["__key__"])
+        chosen = sorted(
+            (s for s in samples if s["json"]["split"] == split), key=lambda s: s["__key__"]
+        )
         written += write_shards(chosen, folder, split, build.recipe.output.shard_max_clips)
     remove_stale_shards(folder, {p for p, _ in written})
     where = {key: path.name for path, keys in written for key in keys}
@@ -140,17 +184,31 @@ def shard_step(build: BuildRun, samples: list[dict[str, Any]], clips: list[dict[
     return written
 
 
-def write_tables(out: Path, videos: list, clips: list, frames: list, splits: dict[str, str],
-                 outcomes: list[VideoOutcome]) -> dict[str, Path]:
+def write_tables(
+    out: Path,
+    videos: list,
+    clips: list,
+    frames: list,
+    splits: dict[str, str],
+    outcomes: list[VideoOutcome],
+) -> dict[str, Path]:
     identity = {o.row["video_id"]: o.row.get("identity") for o in outcomes}
-    split_rows = [{"video_id": v, "identity": identity.get(v), "split": s} for v, s in sorted(splits.items())]
+    split_rows = [
+        {"video_id": v, "identity": identity.get(v), "split": s} for v, s in sorted(splits.items())
+    ]
     named = {"videos": videos, "clips": clips, "frames": frames, "splits": split_rows}
-    return {name: _write_parquet(out / f"{name}.parquet", rows, name) for name, rows in named.items()}
+    return {
+        name: _write_parquet(out / f"{name}.parquet", rows, name) for name, rows in named.items()
+    }
 
 
 def _write_parquet(path: Path, rows: list[dict[str, Any]], name: str) -> Path:
-    table = pa.Table.from_pylist(rows) if rows else pa.table({"video_id": pa.array([], pa.string())})
-    table = table.replace_schema_metadata({b"talkingub.schema": f"{SCHEMA_VERSION}/{name}".encode()})
+    table = (
+        pa.Table.from_pylist(rows) if rows else pa.table({"video_id": pa.array([], pa.string())})
+    )
+    table = table.replace_schema_metadata(
+        {b"talkingub.schema": f"{SCHEMA_VERSION}/{name}".encode()}
+    )
     with atomic_path(path) as tmp:
         pq.write_table(table, tmp)
     return path

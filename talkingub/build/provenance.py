@@ -24,14 +24,29 @@ def _version(package: str) -> str | None:
 def provenance(config: BuildConfig, outcomes: list[VideoOutcome]) -> dict[str, Any]:
     from talkingub.tools.ffmpeg import ffmpeg_version
 
-    backends = sorted({f"{o.result.analysis.backend} {o.result.analysis.backend_version}"
-                       for o in outcomes if o.result})
+    backends = sorted(
+        {
+            f"{o.result.analysis.backend} {o.result.analysis.backend_version}"
+            for o in outcomes
+            if o.result
+        }
+    )
     return {
         "talkingub": __version__,
         "config_hash": config_hash(config),
         "analysis_backends": backends,
         "python": platform.python_version(),
-        "packages": {p: _version(p) for p in ("av", "yt-dlp", "scenedetect", "mediapipe",
-                                              "opencv-contrib-python", "webdataset", "pyarrow")},
+        "packages": {
+            p: _version(p)
+            for p in (
+                "av",
+                "yt-dlp",
+                "scenedetect",
+                "mediapipe",
+                "opencv-contrib-python",
+                "webdataset",
+                "pyarrow",
+            )
+        },
         "ffmpeg": ffmpeg_version(),
     }

@@ -20,17 +20,26 @@ from talkingub.errors import ConfigError
 ALLOWED_SECTIONS = ("filters", "split", "output")
 
 
-def refilter(out_dir: Path, overrides: dict[str, Any], workers: int = 2,
-             progress: bool = True) -> BuildSummary:
+def refilter(
+    out_dir: Path, overrides: dict[str, Any], workers: int = 2, progress: bool = True
+) -> BuildSummary:
     meta_path = out_dir / "build.json"
     if not meta_path.is_file():
         raise ConfigError(f"{meta_path} not found: refilter needs a finished build")
     data = json.loads(meta_path.read_text())["config"]
     for key, value in overrides.items():
         if key.split(".")[0] not in ALLOWED_SECTIONS:
-            raise ConfigError(f"refilter cannot change {key!r} (only {', '.join(ALLOWED_SECTIONS)})")
+            raise ConfigError(
+                f"refilter cannot change {key!r} (only {', '.join(ALLOWED_SECTIONS)})"
+            )
         set_dotted(data, key, value)
     recipe = from_dict(BuildConfig, data)
-    build = BuildRun(out_dir=out_dir, recipe=recipe, stages=("process",), workers=workers,
-                     progress=progress, analysis_must_exist=True)
+    build = BuildRun(
+        out_dir=out_dir,
+        recipe=recipe,
+        stages=("process",),
+        workers=workers,
+        progress=progress,
+        analysis_must_exist=True,
+    )
     return run(dataclasses.replace(build))

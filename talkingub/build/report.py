@@ -16,8 +16,9 @@ if TYPE_CHECKING:
 PAPER = {"train videos": 180, "test videos": 33, "train frames": 82470, "test frames": 3217}
 
 
-def funnel_counts(videos: list[dict[str, Any]], clips: list[dict[str, Any]],
-                  frames: list[dict[str, Any]]) -> list[tuple[str, int]]:
+def funnel_counts(
+    videos: list[dict[str, Any]], clips: list[dict[str, Any]], frames: list[dict[str, Any]]
+) -> list[tuple[str, int]]:
     kept_clips = [c for c in clips if c["status"] == "kept" and c["n_sampled"] > 0]
     kept_videos = [v for v in videos if v["status"] == "kept"]
     kept_frames = [f for f in frames if f["status"] == "kept"]
@@ -39,13 +40,24 @@ def reasons(rows: list[dict[str, Any]]) -> dict[str, int]:
     return dict(collections.Counter(r["reason"] for r in rows if r.get("reason")).most_common())
 
 
-def write_reports(build: BuildRun, videos: list[dict[str, Any]], clips: list[dict[str, Any]],
-                  frames: list[dict[str, Any]], meta: dict[str, Any]) -> list[tuple[str, int]]:
+def write_reports(
+    build: BuildRun,
+    videos: list[dict[str, Any]],
+    clips: list[dict[str, Any]],
+    frames: list[dict[str, Any]],
+    meta: dict[str, Any],
+) -> list[tuple[str, int]]:
     out = build.out_dir
     funnel = funnel_counts(videos, clips, frames)
-    stats = {"funnel": dict(funnel), "paper": PAPER, "video_reasons": reasons(videos),
-             "sequence_reasons": reasons(clips), "frame_reasons": reasons(frames),
-             "config_hash": meta["config_hash"], "provenance": meta["provenance"]}
+    stats = {
+        "funnel": dict(funnel),
+        "paper": PAPER,
+        "video_reasons": reasons(videos),
+        "sequence_reasons": reasons(clips),
+        "frame_reasons": reasons(frames),
+        "config_hash": meta["config_hash"],
+        "provenance": meta["provenance"],
+    }
     atomic_write_text(out / "stats.json", json.dumps(stats, indent=2, sort_keys=True))
     atomic_write_text(out / "funnel.md", funnel_markdown(funnel, stats))
     funnel_png(funnel, out / "funnel.png")
@@ -57,13 +69,22 @@ def write_reports(build: BuildRun, videos: list[dict[str, Any]], clips: list[dic
 
 
 def funnel_markdown(funnel: list[tuple[str, int]], stats: dict[str, Any]) -> str:
-    lines = ["# Build funnel", "", f"config `{stats['config_hash']}`", "",
-             "| stage | count | Talking-UB (paper) |", "|---|---:|---:|"]
+    lines = [
+        "# Build funnel",
+        "",
+        f"config `{stats['config_hash']}`",
+        "",
+        "| stage | count | Talking-UB (paper) |",
+        "|---|---:|---:|",
+    ]
     for name, count in funnel:
         paper = PAPER.get(name)
         lines.append(f"| {name} | {count} | {paper if paper is not None else ''} |")
-    for title, key in (("Videos", "video_reasons"), ("Sequences", "sequence_reasons"),
-                       ("Frames", "frame_reasons")):
+    for title, key in (
+        ("Videos", "video_reasons"),
+        ("Sequences", "sequence_reasons"),
+        ("Frames", "frame_reasons"),
+    ):
         lines += ["", f"## {title} not kept, by reason", "", "| reason | count |", "|---|---:|"]
         lines += [f"| {r} | {n} |" for r, n in stats[key].items()] or ["| (none) | 0 |"]
     return "\n".join(lines) + "\n"

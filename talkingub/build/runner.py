@@ -26,7 +26,7 @@ Stage = Literal["fetch", "process"]
 @dataclasses.dataclass(frozen=True)
 class BuildRun:
     out_dir: Path
-    recipe: BuildConfig = BuildConfig()
+    recipe: BuildConfig = dataclasses.field(default_factory=BuildConfig)
     fetch: FetchConfig | None = None  # None: reuse OUT/fetch.parquet from an earlier pass
     stages: tuple[str, ...] = ("fetch", "process")
     executor: str = "process"
@@ -72,7 +72,10 @@ def fetch_step(build: BuildRun) -> Path:
 
 def read_fetch_table(path: Path) -> list[dict[str, Any]]:
     frame = pd.read_parquet(path)
-    return [{k: (None if _missing(v) else v) for k, v in row.items()} for row in frame.to_dict("records")]
+    return [
+        {k: (None if _missing(v) else v) for k, v in row.items()}
+        for row in frame.to_dict("records")
+    ]
 
 
 def _missing(value: Any) -> bool:
@@ -98,14 +101,21 @@ def process_step(build: BuildRun, rows: list[dict[str, Any]]) -> list[VideoOutco
 
 def _source(build: BuildRun, row: dict[str, Any]) -> SourceVideo:
     return SourceVideo(
-        video_id=row["video_id"], path=build.out_dir / row["path"], identity=row["identity"],
-        split=row.get("split"), width=int(row["width"]), height=int(row["height"]),
-        fps=float(row["fps"]), duration=float(row["duration"] or 0.0), sha256=row["sha256"],
+        video_id=row["video_id"],
+        path=build.out_dir / row["path"],
+        identity=row["identity"],
+        split=row.get("split"),
+        width=int(row["width"]),
+        height=int(row["height"]),
+        fps=float(row["fps"]),
+        duration=float(row["duration"] or 0.0),
+        sha256=row["sha256"],
     )
 
 
-def _process_one(job: tuple[SourceVideo, BuildConfig, Path, bool]
-                 ) -> tuple[VideoResult | None, str | None, str]:
+def _process_one(
+    job: tuple[SourceVideo, BuildConfig, Path, bool],
+) -> tuple[VideoResult | None, str | None, str]:
     """Runs in a worker: a bad video becomes a reason code, never an exception."""
     video, config, work, must_exist = job
     try:
@@ -114,7 +124,7 @@ def _process_one(job: tuple[SourceVideo, BuildConfig, Path, bool]
         return process_video(video, config, work), None, ""
     except ReasonedError as exc:
         return None, exc.reason, exc.detail
-    except Exception as exc:  # noqa: BLE001 - recorded as reason "error" with the message
+    except Exception as exc:
         return None, "error", f"{type(exc).__name__}: {exc}"
 
 

@@ -6,6 +6,8 @@ background step above `bg_split_step` (a cut the shot detector missed) splits a 
 
 from __future__ import annotations
 
+import itertools
+
 from talkingub.build.analysis import PersonAnalyzer
 from talkingub.build.background import background_change, score_sequence, thumbnail
 from talkingub.build.config import AnalysisConfig
@@ -14,8 +16,9 @@ from talkingub.build.measure import measure_frame
 from talkingub.build.types import AnalysedFrame, FrameMeasure, Sequence
 
 
-def analyse_video(video_id: str, decoded: DecodeResult, analyzer: PersonAnalyzer,
-                  config: AnalysisConfig) -> list[Sequence]:
+def analyse_video(
+    video_id: str, decoded: DecodeResult, analyzer: PersonAnalyzer, config: AnalysisConfig
+) -> list[Sequence]:
     sequences: list[Sequence] = []
     for shot_no, (start, end, score) in enumerate(decoded.shots):
         frames = [f for f in decoded.frames if start <= f.index < end]
@@ -25,18 +28,24 @@ def analyse_video(video_id: str, decoded: DecodeResult, analyzer: PersonAnalyzer
     return sequences
 
 
-def _analyse_shot(frames: list[AnalysedFrame], start: int, end: int, analyzer: PersonAnalyzer,
-                  config: AnalysisConfig) -> list[tuple[int, int, list[FrameMeasure]]]:
+def _analyse_shot(
+    frames: list[AnalysedFrame],
+    start: int,
+    end: int,
+    analyzer: PersonAnalyzer,
+    config: AnalysisConfig,
+) -> list[tuple[int, int, list[FrameMeasure]]]:
     if not frames:
         return [(start, end, [])]
     raws = analyzer.detect(frames)
-    measures = [measure_frame(f, r, config.min_face_score, config.min_face_px)
-                for f, r in zip(frames, raws)]
+    measures = [
+        measure_frame(f, r, config.min_face_score, config.min_face_px) for f, r in zip(frames, raws)
+    ]
     thumbs = [thumbnail(f.image, r.mask) for f, r in zip(frames, raws)]
     cuts = _missed_cuts(thumbs, config.bg_split_step)
     parts = []
     bounds = [0, *cuts, len(frames)]
-    for a, b in zip(bounds, bounds[1:]):
+    for a, b in itertools.pairwise(bounds):
         score_sequence(measures[a:b], thumbs[a:b])
         first = start if a == 0 else frames[a].index
         last = end if b == len(frames) else frames[b].index

@@ -15,8 +15,9 @@ from talkingub.io.atomic import atomic_path, atomic_write_text, sha256_file
 FIXED_MTIME = 0.0
 
 
-def write_shards(samples: list[dict[str, Any]], folder: Path, prefix: str,
-                 per_shard: int) -> list[tuple[Path, list[str]]]:
+def write_shards(
+    samples: list[dict[str, Any]], folder: Path, prefix: str, per_shard: int
+) -> list[tuple[Path, list[str]]]:
     """samples: {"__key__", "mp4": Path, "json": dict}. Returns (shard, keys) per shard."""
     import webdataset as wds
 

@@ -6,6 +6,8 @@ cut score of each shot is kept in clips.parquet (record scores, decide by thresh
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
 from talkingub.build.config import ShotConfig
@@ -37,4 +39,4 @@ class ShotDetector:
     def shots(self, frame_count: int) -> list[tuple[int, int, float]]:
         """(start, end exclusive, score of the cut that opened the shot)."""
         bounds = [0, *sorted(c for c in set(self.cuts) if 0 < c < frame_count), frame_count]
-        return [(a, b, self.scores.get(a, 0.0)) for a, b in zip(bounds, bounds[1:]) if b > a]
+        return [(a, b, self.scores.get(a, 0.0)) for a, b in itertools.pairwise(bounds) if b > a]

@@ -28,7 +28,9 @@ def hamming(a: str, b: str) -> int:
     return (int(a, 16) ^ int(b, 16)).bit_count()
 
 
-def is_duplicate(a: tuple[str, ...], b: tuple[str, ...], max_bits: int, share: float = 0.75) -> bool:
+def is_duplicate(
+    a: tuple[str, ...], b: tuple[str, ...], max_bits: int, share: float = 0.75
+) -> bool:
     short, long_ = (a, b) if len(a) <= len(b) else (b, a)
     if not short:
         return False
@@ -61,15 +63,19 @@ def find_duplicates(videos: list[VideoKey], max_bits: int) -> dict[str, str]:
     return found
 
 
-def assign_splits(videos: list[VideoKey], duplicates: dict[str, str], config: SplitConfig) -> dict[str, str]:
+def assign_splits(
+    videos: list[VideoKey], duplicates: dict[str, str], config: SplitConfig
+) -> dict[str, str]:
     """video_id -> train | test (every video, kept clips or not)."""
     groups = _group(videos, duplicates)
     members: dict[str, list[VideoKey]] = {}
     for v in videos:
         members.setdefault(groups.find(v.video_id), []).append(v)
     fixed = {root: _fixed_split(vs) for root, vs in members.items()}
-    free = sorted((r for r, s in fixed.items() if s is None),
-                  key=lambda r: hashlib.sha256(f"{config.seed}:{r}".encode()).hexdigest())
+    free = sorted(
+        (r for r, s in fixed.items() if s is None),
+        key=lambda r: hashlib.sha256(f"{config.seed}:{r}".encode()).hexdigest(),
+    )
     fixed.update(_fill(free, members, fixed, config.test_fraction))
     return {v.video_id: fixed[groups.find(v.video_id)] or "train" for v in videos}
 
@@ -88,13 +94,19 @@ def _group(videos: list[VideoKey], duplicates: dict[str, str]) -> _Groups:
 def _fixed_split(videos: list[VideoKey]) -> str | None:
     splits = {v.manifest_split for v in videos if v.manifest_split}
     if len(splits) > 1:
-        names = ", ".join(sorted(f"{v.video_id}={v.manifest_split}" for v in videos if v.manifest_split))
+        names = ", ".join(
+            sorted(f"{v.video_id}={v.manifest_split}" for v in videos if v.manifest_split)
+        )
         raise ConfigError(f"manifest puts one identity/duplicate group in both splits: {names}")
     return splits.pop() if splits else None
 
 
-def _fill(free: list[str], members: dict[str, list[VideoKey]], fixed: dict[str, str | None],
-          fraction: float) -> dict[str, str]:
+def _fill(
+    free: list[str],
+    members: dict[str, list[VideoKey]],
+    fixed: dict[str, str | None],
+    fraction: float,
+) -> dict[str, str]:
     useful = [r for r in members if any(v.has_kept for v in members[r])]
     target = max(1, round(fraction * len(useful))) if len(useful) >= 2 else 0
     have = sum(1 for r in useful if fixed[r] == "test")

@@ -58,7 +58,9 @@ def video_dir(work: Path, video_id: str) -> Path:
 
 def process_video(video: SourceVideo, config: BuildConfig, work: Path) -> VideoResult:
     if video.duration > config.max_duration:
-        raise ReasonedError("too_long", f"{video.duration:.0f} s > max_duration {config.max_duration:.0f} s")
+        raise ReasonedError(
+            "too_long", f"{video.duration:.0f} s > max_duration {config.max_duration:.0f} s"
+        )
     analysis = load_or_analyse(video, config, work)
     plans = decide(analysis, config)
     paths = encode_kept(video, analysis, plans, config, work)
@@ -89,9 +91,18 @@ def _analyse(video: SourceVideo, config: BuildConfig, work: Path) -> Analysis:
     analyzer = _analyzer(config)
     sequences = analyse_video(video.video_id, decoded, analyzer, config.analysis)
     thumbs = _save_thumbs(decoded, sequences, video_dir(work, video.video_id) / "thumbs")
-    return Analysis(video.video_id, decoded.frame_count, decoded.fps, decoded.width,
-                    decoded.height, analyzer.name, analyzer.version, sequences,
-                    _phashes(decoded), thumbs)
+    return Analysis(
+        video.video_id,
+        decoded.frame_count,
+        decoded.fps,
+        decoded.width,
+        decoded.height,
+        analyzer.name,
+        analyzer.version,
+        sequences,
+        _phashes(decoded),
+        thumbs,
+    )
 
 
 def _analyzer(config: BuildConfig) -> Any:
@@ -116,7 +127,9 @@ def _phashes(decoded: DecodeResult, count: int = 8) -> list[str]:
     return [dhash(frames[i].image) for i in sorted(set(picks.tolist()))]
 
 
-def _save_thumbs(decoded: DecodeResult, sequences: list[Sequence], folder: Path) -> dict[int, float]:
+def _save_thumbs(
+    decoded: DecodeResult, sequences: list[Sequence], folder: Path
+) -> dict[int, float]:
     import cv2
 
     wanted = {s.frames[len(s.frames) // 2].index for s in sequences if s.frames}
@@ -127,7 +140,9 @@ def _save_thumbs(decoded: DecodeResult, sequences: list[Sequence], folder: Path)
             continue
         h, w = frame.image.shape[:2]
         scale = 320 / max(h, w)
-        small = cv2.resize(frame.image, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA)
+        small = cv2.resize(
+            frame.image, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA
+        )
         with atomic_path(folder / f"{frame.index:06d}.jpg") as tmp:
             cv2.imwrite(str(tmp.with_suffix(".jpg")), cv2.cvtColor(small, cv2.COLOR_RGB2BGR))
             tmp.with_suffix(".jpg").replace(tmp)
@@ -144,7 +159,8 @@ def _dump(a: Analysis) -> dict[str, Any]:
 def _load(path: Path) -> Analysis:
     data = json.loads(path.read_text())
     data["sequences"] = [
-        Sequence(**{**s, "frames": [FrameMeasure(**f) for f in s["frames"]]}) for s in data["sequences"]
+        Sequence(**{**s, "frames": [FrameMeasure(**f) for f in s["frames"]]})
+        for s in data["sequences"]
     ]
     data["thumbs"] = {int(k): v for k, v in data["thumbs"].items()}
     return Analysis(**data)
@@ -157,12 +173,16 @@ def clip_file(plan: ClipPlan, config: BuildConfig, work: Path) -> Path:
     return video_dir(work, plan.video_id) / "clips" / f"{plan.clip_id}-{digest}.mp4"
 
 
-def encode_kept(video: SourceVideo, analysis: Analysis, plans: list[ClipPlan], config: BuildConfig,
-                work: Path) -> dict[str, Path]:
+def encode_kept(
+    video: SourceVideo, analysis: Analysis, plans: list[ClipPlan], config: BuildConfig, work: Path
+) -> dict[str, Path]:
     kept = [p for p in plans if p.status == "kept"]
     targets = {p.clip_id: clip_file(p, config, work) for p in kept}
-    todo = [(targets[p.clip_id].stem, p.start, p.end, p.crop) for p in kept
-            if not targets[p.clip_id].is_file()]
+    todo = [
+        (targets[p.clip_id].stem, p.start, p.end, p.crop)
+        for p in kept
+        if not targets[p.clip_id].is_file()
+    ]
     if todo:
         folder = video_dir(work, video.video_id) / "clips"
         encode_clips(video.path, todo, analysis.fps, folder, config.crop)  # type: ignore[arg-type]

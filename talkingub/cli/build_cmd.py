@@ -26,11 +26,23 @@ THRESHOLD_OPTIONS = {
 
 def threshold_options(func: Any) -> Any:
     options = [
-        click.option("--face-ratio-min", type=float, help="Lowest face/upper-body height ratio kept (paper: 1/3)."),
-        click.option("--face-ratio-max", type=float, help="Highest face/upper-body height ratio kept (paper: 2/3)."),
-        click.option("--max-upscale", type=float, help="Largest crop upscaling allowed (1.0 = none)."),
+        click.option(
+            "--face-ratio-min",
+            type=float,
+            help="Lowest face/upper-body height ratio kept (paper: 1/3).",
+        ),
+        click.option(
+            "--face-ratio-max",
+            type=float,
+            help="Highest face/upper-body height ratio kept (paper: 2/3).",
+        ),
+        click.option(
+            "--max-upscale", type=float, help="Largest crop upscaling allowed (1.0 = none)."
+        ),
         click.option("--min-seconds", type=float, help="Shortest sequence kept, in seconds."),
-        click.option("--min-sharpness", type=float, help="Lowest face sharpness (Laplacian variance)."),
+        click.option(
+            "--min-sharpness", type=float, help="Lowest face sharpness (Laplacian variance)."
+        ),
         click.option("--seed", type=int, help="Seed of the identity-disjoint split."),
     ]
     for option in reversed(options):
@@ -54,21 +66,49 @@ def print_build_summary(summary: BuildSummary, console: Console | None = None) -
 
 
 @click.command("build")
-@click.argument("manifest", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("-o", "--out", type=click.Path(file_okay=False, path_type=Path), required=True,
-              help="Output folder.")
-@click.option("--recipe", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="YAML recipe (default: the Talking-UB protocol, pipelines/talking-ub.yaml).")
-@click.option("--stages", type=click.Choice(["all", "fetch", "process"]), default="all",
-              show_default=True, help="Run fetch and processing together or as separate passes.")
-@click.option("--executor", type=click.Choice(["serial", "process"]), default="process",
-              show_default=True, help="Where videos are processed.")
-@click.option("--build-workers", type=int, default=2, show_default=True,
-              help="Videos processed in parallel.")
+@click.argument(
+    "manifest", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+@click.option(
+    "-o",
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="Output folder.",
+)
+@click.option(
+    "--recipe",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="YAML recipe (default: the Talking-UB protocol, pipelines/talking-ub.yaml).",
+)
+@click.option(
+    "--stages",
+    type=click.Choice(["all", "fetch", "process"]),
+    default="all",
+    show_default=True,
+    help="Run fetch and processing together or as separate passes.",
+)
+@click.option(
+    "--executor",
+    type=click.Choice(["serial", "process"]),
+    default="process",
+    show_default=True,
+    help="Where videos are processed.",
+)
+@click.option(
+    "--build-workers", type=int, default=2, show_default=True, help="Videos processed in parallel."
+)
 @threshold_options
 @fetch_options
-def build_command(manifest: Path | None, out: Path, recipe: Path | None, stages: str, executor: str,
-                  build_workers: int, **opts: Any) -> None:
+def build_command(
+    manifest: Path | None,
+    out: Path,
+    recipe: Path | None,
+    stages: str,
+    executor: str,
+    build_workers: int,
+    **opts: Any,
+) -> None:
     """Build a Talking-UB-style dataset from MANIFEST into OUT.
 
     Steps: fetch -> decode -> shots -> person analysis -> filters -> crop 256x256 -> split ->
@@ -80,9 +120,17 @@ def build_command(manifest: Path | None, out: Path, recipe: Path | None, stages:
     fetch = fetch_config(manifest, out, False, **opts) if manifest and "fetch" in chosen else None
     if "fetch" in chosen and fetch is None:
         raise click.UsageError("MANIFEST is required when the fetch stage runs")
-    summary = run(BuildRun(out_dir=out, recipe=recipe_config, fetch=fetch, stages=chosen,
-                           executor=executor, workers=build_workers,
-                           progress=not opts["no_progress"]))
+    summary = run(
+        BuildRun(
+            out_dir=out,
+            recipe=recipe_config,
+            fetch=fetch,
+            stages=chosen,
+            executor=executor,
+            workers=build_workers,
+            progress=not opts["no_progress"],
+        )
+    )
     print_build_summary(summary)
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from talkingub.cli.fetch_cmd import print_summary
+from talkingub.cli.build_cmd import print_build_summary
 from talkingub.demo.run import DemoConfig, run_demo
 from talkingub.demo.sample import write_sample
 
@@ -30,7 +30,7 @@ def demo_command(out: Path, workers: int, no_progress: bool) -> None:
     """
     result = run_demo(DemoConfig(out_dir=out, workers=workers, progress=not no_progress))
     click.echo(f"sample manifest: {result.manifest}")
-    print_summary(result.fetch)
+    print_build_summary(result.build)
 
 
 @click.command("sample")

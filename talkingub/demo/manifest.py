@@ -2,23 +2,37 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from pathlib import Path
 
 from talkingub.io.atomic import atomic_write_text
 
-HEADER = "video_id,url,start,end,identity,split,license,channel,notes"
+COLUMNS = ("video_id", "url", "start", "end", "identity", "split", "license", "channel", "notes")
 
 
-def sample_manifest_text() -> str:
+def sample_manifest_text(prefix: str = "") -> str:
+    """CSV text; `prefix` is prepended to each relative video path."""
     from talkingub.demo.sample import SAMPLE_CLIPS
 
-    rows = [HEADER]
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(COLUMNS)
     for clip in SAMPLE_CLIPS:
-        rows.append(
-            f"{clip.video_id},{clip.video_id}.mp4,,,{clip.identity},{clip.split},"
-            f"public-domain photo,talkingub-demo,{clip.note}"
+        writer.writerow(
+            [
+                clip.video_id,
+                f"{prefix}{clip.video_id}.mp4",
+                "",
+                "",
+                clip.identity,
+                clip.split,
+                "public-domain photo",
+                "talkingub-demo",
+                clip.note,
+            ]
         )
-    return "\n".join(rows) + "\n"
+    return buffer.getvalue()
 
 
 def write_sample_manifest(path: Path) -> Path:

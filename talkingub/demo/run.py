@@ -1,16 +1,17 @@
-"""The embedded demo behind README command 1: sample media -> fetch (-> build -> bench)."""
+"""The embedded demo behind README command 1: sample media -> fetch -> build (-> bench)."""
 
 from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
 
+from talkingub.build import BuildRun, BuildSummary
+from talkingub.build import run as run_build
 from talkingub.demo.sample import write_sample
-from talkingub.fetch import FetchConfig, FetchSummary
-from talkingub.fetch import run as run_fetch
+from talkingub.fetch import FetchConfig
 from talkingub.paths import cache_dir
 
-SAMPLE_VERSION = "v1"  # bump when the sample generator changes
+SAMPLE_VERSION = "v2"  # bump when the sample generator changes
 
 
 @dataclasses.dataclass(frozen=True)
@@ -23,7 +24,7 @@ class DemoConfig:
 @dataclasses.dataclass(frozen=True)
 class DemoResult:
     manifest: Path
-    fetch: FetchSummary
+    build: BuildSummary
 
 
 def sample_dir() -> Path:
@@ -32,12 +33,10 @@ def sample_dir() -> Path:
 
 def run_demo(config: DemoConfig) -> DemoResult:
     manifest = write_sample(sample_dir())
-    fetch = run_fetch(
-        FetchConfig(
-            manifest=manifest,
-            out_dir=config.out_dir,
-            workers=config.workers,
-            progress=config.progress,
-        )
+    fetch = FetchConfig(
+        manifest=manifest, out_dir=config.out_dir, workers=config.workers, progress=config.progress
     )
-    return DemoResult(manifest, fetch)
+    build = BuildRun(
+        out_dir=config.out_dir, fetch=fetch, workers=config.workers, progress=config.progress
+    )
+    return DemoResult(manifest, run_build(build))

@@ -10,12 +10,14 @@ import numpy as np
 from talkingub.build.types import AnalysedFrame, FrameMeasure
 from talkingub.registry import Registry
 
+FaceDetection = tuple[float, float, float, float, float]  # x0, y0, x1, y1, score
+
 
 @dataclasses.dataclass
 class RawDetections:
     """What a backend detects on one analysis frame (analysis-pixel coordinates)."""
 
-    faces: list[tuple[float, float, float, float, float]]  # x0, y0, x1, y1, score
+    faces: list[FaceDetection]
     face_points: np.ndarray | None  # [N, 2] landmarks of the main face (its full extent)
     pose: np.ndarray | None  # [33, 3] x, y, visibility (MediaPipe/BlazePose order)
     mask: np.ndarray  # float32 [H, W] person probability

@@ -12,7 +12,7 @@ import importlib.metadata
 
 import numpy as np
 
-from talkingub.build.analysis.base import ANALYZERS, RawDetections
+from talkingub.build.analysis.base import ANALYZERS, FaceDetection, RawDetections
 from talkingub.build.types import AnalysedFrame
 
 MESH_SIZE = 256  # face mesh runs on a square crop of this size
@@ -39,9 +39,11 @@ class MediaPipeAnalyzer:
         solutions = mp.solutions
         self.version = importlib.metadata.version("mediapipe")
         self.faces = solutions.face_detection.FaceDetection(
-            model_selection=1, min_detection_confidence=min_face_score)
+            model_selection=1, min_detection_confidence=min_face_score
+        )
         self.mesh = solutions.face_mesh.FaceMesh(
-            static_image_mode=True, max_num_faces=1, refine_landmarks=False)
+            static_image_mode=True, max_num_faces=1, refine_landmarks=False
+        )
         self.pose = solutions.pose.Pose(static_image_mode=False, model_complexity=1)
         self.segmenter = solutions.selfie_segmentation.SelfieSegmentation(model_selection=0)
 
@@ -59,7 +61,9 @@ class MediaPipeAnalyzer:
             mask=self.segmenter.process(image).segmentation_mask.astype(np.float32),
         )
 
-    def _faces(self, image: np.ndarray, w: int, h: int) -> list[tuple[float, float, float, float, float]]:
+    def _faces(
+        self, image: np.ndarray, w: int, h: int
+    ) -> list[tuple[float, float, float, float, float]]:
         found = self.faces.process(image).detections or []
         boxes = []
         for det in found:
@@ -68,7 +72,7 @@ class MediaPipeAnalyzer:
             boxes.append((x0, y0, x0 + box.width * w, y0 + box.height * h, float(det.score[0])))
         return boxes
 
-    def _mesh(self, image: np.ndarray, faces: list[tuple[float, ...]]) -> np.ndarray | None:
+    def _mesh(self, image: np.ndarray, faces: list[FaceDetection]) -> np.ndarray | None:
         """Face mesh on a 256-px square crop around the largest face (works for small faces)."""
         import cv2
 
@@ -90,7 +94,9 @@ class MediaPipeAnalyzer:
         result = self.pose.process(image).pose_landmarks
         if result is None:
             return None
-        return np.array([(p.x * w, p.y * h, p.visibility) for p in result.landmark], dtype=np.float32)
+        return np.array(
+            [(p.x * w, p.y * h, p.visibility) for p in result.landmark], dtype=np.float32
+        )
 
     def close(self) -> None:
         for model in (self.faces, self.mesh, self.pose, self.segmenter):

@@ -1,0 +1,218 @@
+"""`talkingub build` on real peer clips (offline): the Talking-UB protocol end to end."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pytest
+
+from talkingub.build import BuildConfig, BuildRun, run
+from talkingub.build.analysis import ANALYZERS
+from talkingub.build.refilter import refilter
+from talkingub.fetch import FetchConfig
+from tests.support.media import concatenated, panned, read_frames
+
+pytestmark = pytest.mark.slow
+
+PEER_ROWS = {
+    # video_id: (fixture name, identity)
+    "presenter": ("presenter_chest_up_mp4", "presenter-man"),
+    "swalwell": ("swalwell_mp4", "swalwell"),
+    "aoc-wide": ("aoc_wide_mp4", "aoc"),
+    "aoc-hdtf": ("aoc_hdtf_mp4", "aoc"),
+    "ted384": ("ted_speaker_mp4", "ted-woman"),
+    "ted256": ("ted_speaker_256_duplicate_mp4", "ted-woman-256"),
+    "taichi": ("taichi_full_body_mp4", "taichi-man"),
+    "grid": ("ted_grid_mp4", "grid"),
+}
+
+
+@pytest.fixture(scope="module")
+def peer_manifest(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("peer-manifest")
+    rows = ["video_id,url,identity"]
+    for vid, (fixture, identity) in PEER_ROWS.items():
+        rows.append(f"{vid},{request.getfixturevalue(fixture)},{identity}")
+    cut, _ = concatenated(
+        request.getfixturevalue("presenter_chest_up_mp4"),
+        request.getfixturevalue("swalwell_mp4"),
+        folder / "concat.mp4",
+    )
+    pan = panned(request.getfixturevalue("swalwell_mp4"), folder / "pan.mp4")
+    rows += [f"concat,{cut},concat-pair", f"pan,{pan},pan-person"]
+    path = folder / "manifest.csv"
+    path.write_text("\n".join(rows) + "\n")
+    return path
+
+
+def build(manifest: Path, out: Path, **kw: object) -> Path:
+    fetch = FetchConfig(manifest=manifest, out_dir=out, progress=False)
+    run(BuildRun(out_dir=out, fetch=fetch, workers=2, progress=False, **kw))  # type: ignore[arg-type]
+    return out
+
+
+@pytest.fixture(scope="module")
+def built(peer_manifest: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build(peer_manifest, tmp_path_factory.mktemp("build") / "out")
+
+
+def table(out: Path, name: str) -> pd.DataFrame:
+    return pd.read_parquet(out / f"{name}.parquet")
+
+
+def test_every_input_row_and_sequence_has_a_status_and_reason(built: Path) -> None:
+    videos = table(built, "videos").set_index("video_id")
+    assert set(videos.index) == {*PEER_ROWS, "concat", "pan"}
+    assert videos["status"].isin(["kept", "rejected", "failed", "skipped"]).all()
+    not_kept = videos[videos["status"] != "kept"]
+    assert not_kept["reason"].notna().all()
+    clips = table(built, "clips")
+    assert clips.loc[clips["status"] == "rejected", "reason"].notna().all()
+
+
+def test_chest_up_kept_full_body_and_grid_rejected_with_reasons(built: Path) -> None:
+    videos = table(built, "videos").set_index("video_id")
+    assert videos.loc["presenter", "status"] == "kept"
+    assert videos.loc["swalwell", "status"] == "kept"
+    assert (videos.loc["taichi", "status"], videos.loc["taichi", "reason"]) == (
+        "rejected",
+        "face_ratio_low",
+    )
+    assert (videos.loc["grid", "status"], videos.loc["grid", "reason"]) == (
+        "rejected",
+        "multiple_people",
+    )
+    frames = table(built, "frames")
+    kept = frames[frames["status"] == "kept"]
+    band = BuildConfig().filters
+    assert kept["face_ratio"].between(band.face_ratio_min, band.face_ratio_max).all()
+
+
+def test_kept_clips_are_256_and_every_sampled_frame_shows_a_face(built: Path) -> None:
+    import dlib
+
+    detector = dlib.get_frontal_face_detector()
+    clips = table(built, "clips")
+    kept = clips[(clips["status"] == "kept") & (clips["n_sampled"] > 0)]
+    frames = table(built, "frames")
+    misses, total = 0, 0
+    for clip in kept.itertuples():
+        video = read_frames(built / "work" / clip.video_id / "clips" / clip.file)
+        assert video[0].shape == (256, 256, 3)
+        assert len(video) == clip.n_frames
+        picks = frames[(frames["clip_id"] == clip.clip_id) & (frames["status"] == "kept")][
+            "clip_frame"
+        ]
+        for index in picks.astype(int).tolist()[::3]:
+            total += 1
+            misses += len(detector(video[index], 1)) == 0
+    assert total > 50
+    assert misses == 0, f"dlib found no face in {misses}/{total} sampled output frames"
+
+
+def test_concatenation_is_split_at_the_cut_and_a_pan_is_rejected(built: Path) -> None:
+    clips = table(built, "clips")
+    concat = clips[clips["video_id"] == "concat"].sort_values("start")
+    assert len(concat) >= 2
+    bounds = set(concat["start"]) | set(concat["end"])
+    assert any(abs(b - 135) <= 1 for b in bounds), bounds  # presenter clip has 135 frames
+    assert not ((concat["start"] < 134) & (concat["end"] > 136)).any()
+    pan = clips[clips["video_id"] == "pan"]
+    assert (pan["status"] == "rejected").all()
+    assert "background_moving" in set(pan["reason"])
+
+
+def test_splits_are_identity_disjoint_and_duplicates_grouped(built: Path) -> None:
+    videos = table(built, "videos").set_index("video_id")
+    assert videos.loc["ted256", "duplicate_of"] == "ted384"
+    assert videos.loc["ted256", "split"] == videos.loc["ted384", "split"]
+    assert videos.loc["aoc-wide", "split"] == videos.loc["aoc-hdtf", "split"]
+    per_identity = videos.groupby("identity")["split"].nunique()
+    assert (per_identity == 1).all()
+    kept = videos[videos["status"] == "kept"]
+    assert set(kept["split"]) == {"train", "test"}
+
+
+def test_sampling_train_3fps_and_test_first_100(built: Path) -> None:
+    frames = table(built, "frames")
+    kept = frames[frames["status"] == "kept"]
+    test = kept[kept["split"] == "test"]
+    for _, rows in test.groupby("video_id"):
+        assert len(rows) <= 100
+        assert rows["clip_frame"].tolist()[: min(len(rows), 10)] == list(range(min(len(rows), 10)))
+    train = kept[kept["split"] == "train"]
+    for _, rows in train.groupby("clip_id"):
+        gaps = np.diff(rows["time"].to_numpy())
+        assert np.all(np.abs(gaps - 1 / 3) < 0.06), gaps
+
+
+def test_outputs_read_with_pandas_duckdb_and_webdataset(built: Path) -> None:
+    import webdataset as wds
+
+    counted = duckdb.sql(
+        f"select split, count(*) n from read_parquet('{built / 'frames.parquet'}') "
+        "where status = 'kept' group by split order by split"
+    ).fetchall()
+    stats = json.loads((built / "stats.json").read_text())
+    assert dict(counted) == {
+        "test": stats["funnel"]["test frames"],
+        "train": stats["funnel"]["train frames"],
+    }
+    shards = sorted(str(p) for p in (built / "shards").glob("*.tar"))
+    samples = list(wds.WebDataset(shards, shardshuffle=False).decode())
+    clips = table(built, "clips")
+    assert {s["__key__"] for s in samples} == set(clips.loc[clips["shard"].notna(), "clip_id"])
+    meta = samples[0]["json"]
+    assert len(meta["face_boxes"]) == meta["n_frames"] and meta["sampled_frames"]
+    sums = (built / "SHA256SUMS").read_text().split("\n")
+    assert len([s for s in sums if s]) == len(shards)
+
+
+def test_funnel_contact_sheets_and_export(built: Path) -> None:
+    from PIL import Image
+
+    assert "Talking-UB (paper)" in (built / "funnel.md").read_text()
+    assert Image.open(built / "funnel.png").size[0] > 100
+    videos = table(built, "videos")
+    for vid in videos.loc[videos["frames"].notna(), "video_id"]:
+        assert Image.open(built / "contact_sheets" / f"{vid}.png").size[0] >= 240
+    exported = sorted((built / "export" / "fomm").rglob("*.mp4"))
+    clips = table(built, "clips")
+    assert len(exported) == len(clips[clips["shard"].notna()])
+    assert read_frames(exported[0], limit=1)[0].shape == (256, 256, 3)
+
+
+def test_refilter_changes_the_kept_set_without_detection(
+    built: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    copy = tmp_path / "copy"
+    shutil.copytree(built, copy)
+    entry = ANALYZERS.entry("mediapipe")
+
+    def forbidden(*args: object, **kwargs: object) -> None:
+        raise AssertionError("refilter ran detection")
+
+    monkeypatch.setitem(ANALYZERS._entries, "mediapipe", type(entry)("mediapipe", forbidden))
+    before = set(table(copy, "clips").query("status == 'kept'")["clip_id"])
+    refilter(copy, {"filters.face_ratio_min": 0.18}, workers=1, progress=False)
+    after = set(table(copy, "clips").query("status == 'kept'")["clip_id"])
+    assert before < after
+    assert any(c.startswith("ted384") for c in after - before)
+
+
+def test_rebuild_gives_identical_manifests_and_shards(peer_manifest: Path, tmp_path: Path) -> None:
+    subset = tmp_path / "subset.csv"
+    lines = peer_manifest.read_text().splitlines()
+    subset.write_text("\n".join([lines[0], lines[1], lines[3], lines[4]]) + "\n")
+    first = build(subset, tmp_path / "a")
+    second = build(subset, tmp_path / "b")
+    assert (first / "SHA256SUMS").read_text() == (second / "SHA256SUMS").read_text()
+    for name in ("videos", "clips", "frames", "splits"):
+        a = table(first, name).drop(columns=["url"], errors="ignore")
+        b = table(second, name).drop(columns=["url"], errors="ignore")
+        pd.testing.assert_frame_equal(a, b)
