@@ -17,6 +17,8 @@ COMMAND_MODULES = (
     "talkingub.cli.build_cmd",
     "talkingub.cli.demo_cmd",
     "talkingub.cli.fetch_cmd",
+    "talkingub.cli.metrics_cmd",
+    "talkingub.cli.weights_cmd",
 )
 
 

@@ -18,10 +18,18 @@ class WeightsSpec:
     url: str  # where `talkingub weights fetch` downloads it from
     # Expected content hash, lower-case hex: the full sha256, or a prefix of at least 8 hex
     # digits where the publisher only states a prefix (torchvision/torch.hub file names).
+    # Empty ("unpinned") where no hash is published: `fetch` then records the digest it saw
+    # in `<filename>.sha256` beside the file and later checks compare against that record.
     sha256: str
     description: str = ""
     used_by: tuple[str, ...] = ()  # metrics / models / losses that need it
     license: str = ""
+    # When `url` is a zip archive: the member (matched by its base name) saved as `filename`.
+    archive_member: str = ""
+
+    @property
+    def pinned(self) -> bool:
+        return bool(self.sha256)
 
 
 WEIGHTS: dict[str, WeightsSpec] = {}
@@ -53,9 +61,26 @@ def local_path(name: str) -> Path:
 
 
 def verify(name: str) -> bool:
-    """True when the file is present and its sha256 matches the registry."""
+    """True when the file is present and its sha256 matches the registry (or, for an
+    unpinned entry, the digest recorded when it was fetched)."""
     path = local_path(name)
-    return path.is_file() and hash_matches(sha256_file(path), spec(name).sha256)
+    expected = expected_sha256(name)
+    return path.is_file() and bool(expected) and hash_matches(sha256_file(path), expected)
+
+
+def record_path(name: str) -> Path:
+    """Sidecar holding the digest seen at fetch time (unpinned entries only)."""
+    path = local_path(name)
+    return path.with_name(path.name + ".sha256")
+
+
+def expected_sha256(name: str) -> str:
+    """The registry hash, else the recorded one for unpinned entries ("" when none)."""
+    entry = spec(name)
+    if entry.pinned:
+        return entry.sha256
+    record = record_path(name)
+    return record.read_text(encoding="utf-8").strip() if record.is_file() else ""
 
 
 def hash_matches(digest: str, expected: str) -> bool:
@@ -72,7 +97,13 @@ def resolve(name: str, check_hash: bool = True) -> Path:
             f"weights {name!r} not found at {path}; run `talkingub weights fetch {name}` "
             f"(or place the file there / set TALKINGUB_WEIGHTS)"
         )
-    if check_hash and not hash_matches(sha256_file(path), spec(name).sha256):
+    expected = expected_sha256(name)
+    if check_hash and not expected:
+        raise WeightsMissingError(
+            f"weights {name!r} at {path} have no published hash and no digest recorded at "
+            f"fetch time; run `talkingub weights fetch {name} --force` to record one"
+        )
+    if check_hash and not hash_matches(sha256_file(path), expected):
         raise WeightsMissingError(
             f"weights {name!r} at {path} do not match the registry sha256; "
             f"run `talkingub weights fetch {name} --force`"

@@ -1,0 +1,173 @@
+"""Fréchet distances between feature distributions: FID (Inception pool3, 2048-d) on frames
+and FVD (I3D, 400-d) on clips, for the cross-identity protocol.
+
+States are float64 running sums (feature sum, outer-product sum, count) for the real and the
+generated set, reduced by summation across processes; the distance
+‖μ₁-μ₂‖² + tr Σ₁ + tr Σ₂ - 2 tr (Σ₁Σ₂)^½ is computed in float64, the trace of the square
+root from the eigenvalues of Σ₁Σ₂ (real parts, clamped at 0), with unbiased covariances.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+from torchmetrics import Metric
+
+from talkingub.errors import ConfigError, DependencyError
+from talkingub.metrics.images import as_float
+from talkingub.vision.weights_file import file_tag, weights_path
+
+FeatureFn = Callable[[torch.Tensor], torch.Tensor]
+
+
+def frechet_distance(
+    mu1: torch.Tensor, sigma1: torch.Tensor, mu2: torch.Tensor, sigma2: torch.Tensor
+) -> torch.Tensor:
+    """Fréchet distance of two Gaussians, in float64."""
+    mu1, mu2, sigma1, sigma2 = (x.double() for x in (mu1, mu2, sigma1, sigma2))
+    eig = torch.linalg.eigvals(sigma1 @ sigma2)
+    sqrt_trace = eig.real.clamp(min=0).sqrt().sum()
+    return (mu1 - mu2).square().sum() + sigma1.trace() + sigma2.trace() - 2 * sqrt_trace
+
+
+def mean_cov(
+    total: torch.Tensor, outer: torch.Tensor, n: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Mean and unbiased covariance from running sums."""
+    if n < 2:
+        raise ConfigError("a Fréchet distance needs at least 2 samples in each set")
+    mu = total / n
+    cov = (outer - n * torch.outer(mu, mu)) / (n - 1)
+    return mu, cov
+
+
+def frechet_from_features(real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
+    """Functional twin: the distance between two feature matrices [N, D]."""
+    stats = []
+    for feats in (real.double(), fake.double()):
+        n = torch.tensor(float(len(feats)), dtype=torch.float64)
+        stats.append(mean_cov(feats.sum(0), feats.T @ feats, n))
+    return frechet_distance(*stats[0], *stats[1])
+
+
+class FrechetDistance(Metric):
+    """Fréchet distance of features from any extractor; `update(x, real=True|False)`."""
+
+    full_state_update = False
+    higher_is_better = False
+    is_differentiable = False
+    metric_name, unit = "frechet", "squared feature distance"
+    real_sum: torch.Tensor
+    real_outer: torch.Tensor
+    real_n: torch.Tensor
+    fake_sum: torch.Tensor
+    fake_outer: torch.Tensor
+    fake_n: torch.Tensor
+
+    def __init__(self, extractor: FeatureFn | nn.Module, num_features: int, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.extractor = extractor
+        self.num_features = num_features
+        for prefix in ("real", "fake"):
+            self.add_state(f"{prefix}_sum", torch.zeros(num_features, dtype=torch.float64), "sum")
+            self.add_state(
+                f"{prefix}_outer",
+                torch.zeros(num_features, num_features, dtype=torch.float64),
+                "sum",
+            )
+            self.add_state(f"{prefix}_n", torch.tensor(0.0, dtype=torch.float64), "sum")
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        with torch.no_grad():
+            feats = self.extractor(x)
+        return feats.reshape(len(feats), -1).double()
+
+    def update(self, x: torch.Tensor, real: bool) -> None:
+        self.update_features(self.features(x), real)
+
+    def update_features(self, feats: torch.Tensor, real: bool) -> None:
+        if feats.shape[1] != self.num_features:
+            raise ConfigError(f"expected {self.num_features}-d features, got {feats.shape[1]}")
+        feats = feats.double()
+        prefix = "real" if real else "fake"
+        setattr(self, f"{prefix}_sum", getattr(self, f"{prefix}_sum") + feats.sum(0))
+        setattr(self, f"{prefix}_outer", getattr(self, f"{prefix}_outer") + feats.T @ feats)
+        setattr(self, f"{prefix}_n", getattr(self, f"{prefix}_n") + len(feats))
+
+    def compute(self) -> torch.Tensor:
+        real = mean_cov(self.real_sum, self.real_outer, self.real_n)
+        fake = mean_cov(self.fake_sum, self.fake_outer, self.fake_n)
+        return frechet_distance(*real, *fake)
+
+
+class InceptionFeatures(nn.Module):
+    """torch-fidelity's FID Inception-v3 (TF 2015-12-05 port) pool3 features, 2048-d, fed
+    uint8 [N, 3, H, W] (it resizes to 299 itself), weights from the registry (`inception-fid`)."""
+
+    def __init__(self, weights: str | Path | None = None) -> None:
+        super().__init__()
+        try:
+            from torch_fidelity.feature_extractor_inceptionv3 import FeatureExtractorInceptionV3
+        except ImportError:
+            raise DependencyError(
+                "FID needs torch-fidelity: pip install torch-fidelity==0.4.0"
+            ) from None
+        path = weights_path(weights, "inception-fid")
+        self.net = FeatureExtractorInceptionV3(
+            "inception-v3-compat", ["2048"], feature_extractor_weights_path=str(path)
+        ).eval()
+        self.tag = file_tag(path)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        images = (as_float(x).clamp(0, 1) * 255).round().to(torch.uint8)
+        return self.net(images)[0]
+
+
+class FrechetInceptionDistance(FrechetDistance):
+    metric_name, unit = "fid", "FID (Inception pool3)"
+
+    def __init__(self, weights: str | Path | None = None, **kwargs: Any) -> None:
+        super().__init__(InceptionFeatures(weights), 2048, **kwargs)
+
+
+class I3DFeatures(nn.Module):
+    """StyleGAN-V's TorchScript I3D: clips [N, 3, T, H, W] in [0, 1] -> 400-d features.
+
+    Preprocessing as in StyleGAN-V / common_metrics_on_video_quality: shorter side resized to
+    224 (bilinear), centre crop 224, scaled to [-1, 1]; the net is called with
+    rescale=False, resize=False, return_features=True.
+    """
+
+    def __init__(self, weights: str | Path | None = None) -> None:
+        super().__init__()
+        path = weights_path(weights, "i3d-fvd")
+        self.net = torch.jit.load(str(path), map_location="cpu").eval()
+        self.tag = file_tag(path)
+
+    def forward(self, clips: torch.Tensor) -> torch.Tensor:
+        x = torch.stack([preprocess_clip(c) for c in clips.float()])
+        return self.net(x, rescale=False, resize=False, return_features=True)
+
+
+def preprocess_clip(clip: torch.Tensor, size: int = 224) -> torch.Tensor:
+    """[3, T, H, W] in [0, 1] -> [3, T, size, size] in [-1, 1]."""
+    _, _, h, w = clip.shape
+    scale = size / min(h, w)
+    new = (max(size, round(h * scale)), max(size, round(w * scale)))
+    frames = torch.nn.functional.interpolate(
+        clip.permute(1, 0, 2, 3), size=new, mode="bilinear", align_corners=False
+    )
+    top, left = (new[0] - size) // 2, (new[1] - size) // 2
+    frames = frames[:, :, top : top + size, left : left + size]
+    return (frames.permute(1, 0, 2, 3) - 0.5) * 2
+
+
+class FrechetVideoDistance(FrechetDistance):
+    metric_name, unit = "fvd", "FVD (I3D Kinetics-400 logits)"
+
+    def __init__(self, weights: str | Path | None = None, **kwargs: Any) -> None:
+        super().__init__(I3DFeatures(weights), 400, **kwargs)

@@ -1,0 +1,111 @@
+"""Reading evaluation inputs: a folder holds videos (mp4/mov/avi/mkv/webm), sub-folders of
+frames, or frames directly; items of the two folders are paired by name (without extension)."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+
+from talkingub.errors import ConfigError
+
+VIDEO_EXT = (".mp4", ".mov", ".avi", ".mkv", ".webm")
+IMAGE_EXT = (".png", ".jpg", ".jpeg", ".bmp", ".webp")
+
+
+@dataclasses.dataclass(frozen=True)
+class MediaItem:
+    name: str
+    path: Path  # a video file or a folder of frames
+
+
+def list_items(folder: Path) -> dict[str, MediaItem]:
+    """name -> item for every video or frame folder in `folder` (itself, if it holds frames)."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise ConfigError(f"not a folder: {folder}")
+    items = {}
+    for path in sorted(folder.iterdir()):
+        if path.suffix.lower() in VIDEO_EXT:
+            items[path.stem] = MediaItem(path.stem, path)
+        elif path.is_dir() and _images(path):
+            items[path.name] = MediaItem(path.name, path)
+    if not items and _images(folder):
+        items[folder.name] = MediaItem(folder.name, folder)
+    return items
+
+
+def pair_items(pred_dir: Path, target_dir: Path) -> list[tuple[MediaItem, MediaItem]]:
+    pred, target = list_items(pred_dir), list_items(target_dir)
+    if len(pred) == 1 and len(target) == 1:
+        return [(next(iter(pred.values())), next(iter(target.values())))]
+    common = sorted(set(pred) & set(target))
+    unmatched = sorted(set(pred) ^ set(target))
+    if unmatched:
+        raise ConfigError(f"items without a counterpart in the other folder: {unmatched[:5]}")
+    if not common:
+        raise ConfigError(f"no videos or frames found in {pred_dir} / {target_dir}")
+    return [(pred[n], target[n]) for n in common]
+
+
+def _images(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_EXT)
+
+
+def iter_frames(
+    item: MediaItem, size: int | None, stride: int = 1, max_frames: int | None = None
+) -> Iterator[np.ndarray]:
+    """uint8 RGB frames [H, W, 3], every `stride`-th, resized to size x size when given."""
+    source = _video_frames(item.path) if item.path.is_file() else _image_frames(item.path)
+    kept = 0
+    for index, frame in enumerate(source):
+        if index % stride:
+            continue
+        if max_frames is not None and kept >= max_frames:
+            break
+        kept += 1
+        yield resize(frame, size)
+
+
+def _video_frames(path: Path) -> Iterator[np.ndarray]:
+    import av
+
+    with av.open(str(path)) as container:
+        for frame in container.decode(video=0):
+            yield frame.to_ndarray(format="rgb24")
+
+
+def _image_frames(folder: Path) -> Iterator[np.ndarray]:
+    from PIL import Image
+
+    for path in _images(folder):
+        with Image.open(path) as image:
+            yield np.asarray(image.convert("RGB"))
+
+
+def resize(frame: np.ndarray, size: int | None) -> np.ndarray:
+    if size is None or frame.shape[:2] == (size, size):
+        return np.ascontiguousarray(frame)
+    from PIL import Image
+
+    return np.asarray(Image.fromarray(frame).resize((size, size), Image.Resampling.BICUBIC))
+
+
+def batches(
+    pred: Iterator[np.ndarray], target: Iterator[np.ndarray], batch: int
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Aligned batches [B, H, W, 3] of the two streams, stopping at the shorter one."""
+    buffer: list[tuple[np.ndarray, np.ndarray]] = []
+    for pair in zip(pred, target):
+        buffer.append(pair)
+        if len(buffer) == batch:
+            yield _stack(buffer)
+            buffer = []
+    if buffer:
+        yield _stack(buffer)
+
+
+def _stack(pairs: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+    return np.stack([p for p, _ in pairs]), np.stack([t for _, t in pairs])

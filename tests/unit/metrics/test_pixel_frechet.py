@@ -1,0 +1,178 @@
+"""Pixel metrics against scikit-image, LPIPS/FID/FVD loading with random weight files, and the
+float64 Fréchet distance against scipy."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import scipy.linalg
+import torch
+import torchvision
+from skimage.metrics import peak_signal_noise_ratio, structural_similarity
+
+from talkingub.errors import WeightsMissingError
+from talkingub.metrics import (
+    LPIPS,
+    PSNR,
+    SSIM,
+    FrechetDistance,
+    FrechetInceptionDistance,
+    FrechetVideoDistance,
+    L1Distance,
+    frechet_from_features,
+    l1_distance,
+    psnr,
+    ssim,
+)
+from talkingub.metrics.pixel import build_lpips_net, load_alexnet_features
+
+
+def images(seed: int, n: int = 4, size: int = 48) -> torch.Tensor:
+    g = torch.Generator().manual_seed(seed)
+    low = torch.rand(n, 3, size // 8, size // 8, generator=g)
+    return torch.nn.functional.interpolate(low, size=(size, size), mode="bilinear").clamp(0, 1)
+
+
+PRED, TARGET = images(1), images(2)
+
+
+def test_l1_psnr_ssim_match_reference() -> None:
+    p, t = PRED.double().numpy(), TARGET.double().numpy()
+    assert float(l1_distance(PRED, TARGET)) == pytest.approx(np.abs(p - t).mean(), rel=1e-6)
+    ref_psnr = np.mean([peak_signal_noise_ratio(t[i], p[i], data_range=1.0) for i in range(4)])
+    assert float(psnr(PRED, TARGET)) == pytest.approx(ref_psnr, rel=1e-6)
+
+
+def test_ssim_matches_scikit_image_at_256px() -> None:
+    # Same Gaussian window (σ=1.5, 11 px) and population covariances; the border differs
+    # (torchmetrics pads then crops, scikit-image filters with reflection then crops), which
+    # moves the value by < 0.01 at 256 px.
+    target = images(5, n=1, size=256)
+    noise = torch.rand(target.shape, generator=torch.Generator().manual_seed(6)) * 0.1
+    pred = (target + noise).clamp(0, 1)
+    p, t = pred.double().numpy(), target.double().numpy()
+    ref = [
+        structural_similarity(
+            t[i].transpose(1, 2, 0),
+            p[i].transpose(1, 2, 0),
+            channel_axis=2,
+            data_range=1.0,
+            gaussian_weights=True,
+            sigma=1.5,
+            use_sample_covariance=False,
+        )
+        for i in range(1)
+    ]
+    assert float(ssim(pred, target)) == pytest.approx(np.mean(ref), abs=1e-2)
+    assert float(ssim(target, target)) == pytest.approx(1.0)
+
+
+def test_uint8_inputs_and_batches_equal_one_shot() -> None:
+    for cls in (L1Distance, PSNR, SSIM):
+        metric = cls()
+        metric.update(PRED[:1], TARGET[:1])
+        metric.update(PRED[1:], TARGET[1:])
+        one = cls()
+        one.update(PRED, TARGET)
+        assert float(metric.compute()) == pytest.approx(float(one.compute()), rel=1e-12)
+    as_bytes = (PRED * 255).round().to(torch.uint8)
+    assert float(l1_distance(as_bytes, as_bytes)) == 0.0
+
+
+@pytest.fixture(scope="module")
+def alexnet_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("w") / "alexnet.pth"
+    torch.manual_seed(0)
+    torch.save(torchvision.models.alexnet(weights=None).state_dict(), path)
+    return path
+
+
+def test_lpips_loads_backbone_file_and_matches_torchmetrics_net(alexnet_file: Path) -> None:
+    from torchmetrics.functional.image.lpips import _LPIPS
+
+    metric = LPIPS(weights=alexnet_file)
+    metric.update(PRED, TARGET)
+    reference = _LPIPS(pretrained=True, net="alex", pnet_rand=True).eval()
+    load_alexnet_features(reference.net, torch.load(alexnet_file, weights_only=True))
+    expected = reference(PRED, TARGET, normalize=True).flatten().double().mean()
+    assert float(metric.compute()) == pytest.approx(float(expected), rel=1e-6)
+    same = build_lpips_net(alexnet_file)(PRED, PRED, normalize=True)
+    assert float(same.abs().max()) == 0.0
+
+
+def test_missing_weights_name_the_fetch_command() -> None:
+    with pytest.raises(WeightsMissingError, match="talkingub weights fetch alexnet-lpips"):
+        LPIPS()
+    with pytest.raises(WeightsMissingError, match="talkingub weights fetch inception-fid"):
+        FrechetInceptionDistance()
+    with pytest.raises(WeightsMissingError, match="talkingub weights fetch i3d-fvd"):
+        FrechetVideoDistance()
+
+
+def test_frechet_distance_matches_scipy_sqrtm() -> None:
+    g = torch.Generator().manual_seed(0)
+    real = torch.randn(300, 24, generator=g, dtype=torch.float64)
+    fake = (
+        torch.randn(200, 24, generator=g, dtype=torch.float64)
+        @ torch.randn(24, 24, generator=g, dtype=torch.float64)
+        * 0.3
+        + 0.5
+    )
+    a, b = real.numpy(), fake.numpy()
+    s1, s2 = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
+    covmean = scipy.linalg.sqrtm(s1 @ s2).real
+    expected = ((a.mean(0) - b.mean(0)) ** 2).sum() + np.trace(s1 + s2 - 2 * covmean)
+    assert float(frechet_from_features(real, fake)) == pytest.approx(expected, rel=1e-9)
+    metric = FrechetDistance(torch.nn.Identity(), 24)
+    for chunk in real.split(70):
+        metric.update(chunk, real=True)
+    for chunk in fake.split(90):
+        metric.update(chunk, real=False)
+    assert float(metric.compute()) == pytest.approx(expected, rel=1e-9)
+    assert metric.compute().dtype == torch.float64
+
+
+@pytest.mark.slow
+def test_fid_inception_loads_local_weights_file(tmp_path: Path) -> None:
+    path = tmp_path / "inception.pth"
+    model = torchvision.models.inception_v3(
+        weights=None, aux_logits=False, init_weights=False, num_classes=1008
+    )
+    torch.save(model.state_dict(), path)
+    fid = FrechetInceptionDistance(weights=path)
+    fid.update(images(3, n=2, size=32), real=True)
+    fid.update(images(4, n=2, size=32), real=False)
+    value = float(fid.compute())
+    assert np.isfinite(value) and value >= 0
+    assert str(getattr(fid.extractor, "tag", "")).startswith("inception.pth@")
+
+
+class FakeI3D(torch.nn.Module):
+    """Same call contract as StyleGAN-V's TorchScript I3D, random weights."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.proj = torch.nn.Linear(3, 400)
+
+    def forward(
+        self,
+        x: torch.Tensor,
+        rescale: bool = False,
+        resize: bool = False,
+        return_features: bool = True,
+    ) -> torch.Tensor:
+        return self.proj(x.mean(dim=(2, 3, 4)))
+
+
+def test_fvd_loads_torchscript_file(tmp_path: Path) -> None:
+    path = tmp_path / "i3d.pt"
+    torch.jit.script(FakeI3D()).save(str(path))
+    fvd = FrechetVideoDistance(weights=path)
+    clips = torch.rand(6, 3, 4, 40, 56)
+    feats = fvd.extractor(clips)
+    assert feats.shape == (6, 400)
+    fvd.update(clips[:3], real=True)
+    fvd.update(clips[3:], real=False)
+    assert np.isfinite(float(fvd.compute()))
