@@ -4,7 +4,7 @@ Classification follows exception *types* (yt-dlp's networking and extractor exce
 classes, HTTP status codes, our own `ProbeError`). yt-dlp has no exception type for a
 private, age-restricted or members-only video: it raises a plain `ExtractorError(expected=
 True)`; for those alone the classifier falls back to yt-dlp's own fixed wording (see
-`_LOGIN_WALL_MARKERS`), and anything else expected becomes `unavailable`.
+`_EXPECTED_MARKERS`), and anything else expected becomes `unavailable`.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from typing import Any
 REASONS: dict[str, str] = {
     # ok / skipped
     "fetched": "downloaded or linked and verified",
-    "cached": "already fetched and verified by hash in an earlier run",
     "dry_run": "available (dry run: nothing downloaded)",
     "invalid_row": "the manifest row failed validation (see error)",
     # remote failures
@@ -45,8 +44,9 @@ REASONS: dict[str, str] = {
 
 TRANSIENT = frozenset({"rate_limited", "server_error", "network", "timeout"})
 
-# yt-dlp's fixed phrases for the walls it raises as untyped ExtractorError (expected=True).
-_LOGIN_WALL_MARKERS = (
+# yt-dlp's fixed phrases for conditions it raises as untyped ExtractorError (expected=True).
+_EXPECTED_MARKERS = (
+    ("requested format is not available", "no_format"),
     ("private video", "private"),
     ("confirm your age", "age_restricted"),
     ("age-restricted", "age_restricted"),
@@ -156,7 +156,7 @@ def _is_timeout(exc: BaseException) -> bool:
 
 def _login_wall(exc: Any) -> str:
     message = str(getattr(exc, "orig_msg", exc)).lower()
-    for marker, reason in _LOGIN_WALL_MARKERS:
+    for marker, reason in _EXPECTED_MARKERS:
         if marker in message:
             return reason
     return "unavailable"
