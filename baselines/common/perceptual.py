@@ -46,17 +46,18 @@ class VGG19Features(nn.Module):
 
     def __init__(self, mode: PerceptualMode = "pretrained") -> None:
         super().__init__()
-        from torchvision.models import vgg19
+        from torchvision.models.vgg import cfgs, make_layers
 
-        net = vgg19(weights=None)
+        features = make_layers(cfgs["E"], batch_norm=False)  # VGG-19's conv part only
         if mode == "pretrained":
             state = torch.load(resolve(VGG19.name), map_location="cpu", weights_only=True)
-            net.load_state_dict(state)
-        layers = list(net.features.children())[: LAYER_ENDS[-1]]
+            prefix = "features."
+            features.load_state_dict(
+                {k[len(prefix) :]: v for k, v in state.items() if k.startswith(prefix)}
+            )
+        layers = list(features.children())[: LAYER_ENDS[-1]]
         starts = (0, *LAYER_ENDS[:-1])
-        self.slices = nn.ModuleList(
-            nn.Sequential(*layers[a:b]) for a, b in zip(starts, LAYER_ENDS)
-        )
+        self.slices = nn.ModuleList(nn.Sequential(*layers[a:b]) for a, b in zip(starts, LAYER_ENDS))
         self.register_buffer("mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1))
         self.register_buffer("std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1))
         self.requires_grad_(False)
@@ -107,5 +108,6 @@ class PerceptualLoss(nn.Module):
 def _rescale(image: torch.Tensor, scale: float) -> torch.Tensor:
     if scale == 1.0:
         return image
-    return F.interpolate(image, scale_factor=scale, mode="bilinear", align_corners=False,
-                         antialias=True)
+    return F.interpolate(
+        image, scale_factor=scale, mode="bilinear", align_corners=False, antialias=True
+    )

@@ -16,6 +16,7 @@ from talkingub.build.config import CropConfig
 from talkingub.build.crop import CropBox
 from talkingub.build.decode import _rotate
 from talkingub.io.atomic import temp_name
+from talkingub.io.faults import crash_point
 
 
 class _ClipWriter:
@@ -116,3 +117,5 @@ def _route(
         if clip_id not in writers:
             writers[clip_id] = _ClipWriter(out_dir / f"{clip_id}.mp4", fps, config)
         writers[clip_id].write(crop_resize(image, box, config.output_size))
+        if index - clips[0][1] == 10:
+            crash_point("clip.encoding")

@@ -20,6 +20,7 @@ from talkingub.build.shards import remove_stale_shards, write_sha256sums, write_
 from talkingub.build.split import VideoKey, assign_splits, find_duplicates
 from talkingub.config import config_hash
 from talkingub.io.atomic import atomic_path, atomic_write_text
+from talkingub.io.faults import crash_point
 
 if TYPE_CHECKING:
     from talkingub.build.runner import BuildRun, BuildSummary, VideoOutcome
@@ -62,6 +63,7 @@ def split_step(
             bool(o.result and any(p.status == "kept" for p in o.result.plans)),
         )
         for o in outcomes
+        if o.row.get("status") == "ok"
     ]
     duplicates = find_duplicates(keys, build.recipe.split.dedup_hamming)
     return assign_splits(keys, duplicates, build.recipe.split), duplicates
@@ -77,7 +79,7 @@ def collect_rows(
     videos, clips, frames, samples = [], [], [], []
     for outcome in outcomes:
         vid = outcome.row["video_id"]
-        split = splits[vid]
+        split = splits.get(vid)
         v_clips, v_frames, v_samples = _video_rows(build, outcome, split, chash)
         clips += v_clips
         frames += v_frames
@@ -87,10 +89,10 @@ def collect_rows(
 
 
 def _video_rows(
-    build: BuildRun, outcome: VideoOutcome, split: str, chash: str
+    build: BuildRun, outcome: VideoOutcome, split: str | None, chash: str
 ) -> tuple[list, list, list]:
     result = outcome.result
-    if result is None:
+    if result is None or split is None:
         return [], [], []
     identity = outcome.row.get("identity") or outcome.row["video_id"]
     size = (result.analysis.width, result.analysis.height)
@@ -112,7 +114,7 @@ def _video_rows(
 
 def _video_record(
     outcome: VideoOutcome,
-    split: str,
+    split: str | None,
     duplicate_of: str | None,
     clips: list[dict[str, Any]],
     frames: list[dict[str, Any]],
@@ -211,4 +213,5 @@ def _write_parquet(path: Path, rows: list[dict[str, Any]], name: str) -> Path:
     )
     with atomic_path(path) as tmp:
         pq.write_table(table, tmp)
+        crash_point("parquet.written")
     return path

@@ -19,6 +19,7 @@ from talkingub.config import config_hash
 from talkingub.errors import ConfigError, ReasonedError
 from talkingub.fetch import FetchConfig
 from talkingub.fetch import run as run_fetch
+from talkingub.io.atomic import remove_stale_temps
 
 Stage = Literal["fetch", "process"]
 
@@ -33,6 +34,10 @@ class BuildRun:
     workers: int = 2
     progress: bool = True
     analysis_must_exist: bool = False  # refilter: never run detection
+    ray_address: str | None = None  # executor "ray": "auto", "HOST:PORT", or None (local)
+
+    def executor_options(self) -> dict[str, Any]:
+        return {"address": self.ray_address} if self.executor == "ray" else {}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -52,6 +57,7 @@ class VideoOutcome:
 
 
 def run(build: BuildRun) -> BuildSummary:
+    remove_stale_temps(build.out_dir)  # leftovers of a killed run are never reused
     fetched = fetch_step(build)
     if "process" not in build.stages:
         return BuildSummary(build.out_dir, config_hash(build.recipe), [], {"fetch": fetched})
@@ -86,17 +92,18 @@ def _missing(value: Any) -> bool:
 
 
 def process_step(build: BuildRun, rows: list[dict[str, Any]]) -> list[VideoOutcome]:
-    outcomes = {r["video_id"]: VideoOutcome(r) for r in rows if r.get("video_id")}
-    todo = [_source(build, r) for r in rows if r.get("status") == "ok"]
-    executor = EXECUTORS.get(build.executor)(build.workers)
+    outcomes = [VideoOutcome(r) for r in rows]  # every input row, valid or not, in order
+    fetched = {o.row["video_id"]: o for o in outcomes if o.row.get("status") == "ok"}
+    todo = [_source(build, o.row) for o in fetched.values()]
+    executor = EXECUTORS.get(build.executor)(build.workers, **build.executor_options())
     work = build.out_dir / "work"
     jobs = [(video, build.recipe, work, build.analysis_must_exist) for video in todo]
     with BuildProgress(len(jobs), enabled=build.progress) as progress:
         for job, (result, reason, detail) in executor.map_unordered(_process_one, jobs):
-            outcome = outcomes[job[0].video_id]
+            outcome = fetched[job[0].video_id]
             outcome.result, outcome.reason, outcome.detail = result, reason, detail
             progress.video_done(job[0].video_id, reason)
-    return [outcomes[k] for k in outcomes]
+    return outcomes
 
 
 def _source(build: BuildRun, row: dict[str, Any]) -> SourceVideo:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from talkingub.io.atomic import atomic_path, atomic_write_text, sha256_file
+from talkingub.io.faults import crash_point
 
 FIXED_MTIME = 0.0
 
@@ -28,8 +29,11 @@ def write_shards(
         path = folder / f"{prefix}-{number:05d}.tar"
         with atomic_path(path) as tmp, open(tmp, "wb") as handle:
             writer = wds.TarWriter(handle, mtime=FIXED_MTIME, user="talkingub", group="talkingub")
-            for sample in chunk:
+            for i, sample in enumerate(chunk):
                 writer.write(_encoded(sample))
+                if i == len(chunk) // 2:
+                    handle.flush()
+                    crash_point("shard.half_written")
             writer.close()
         written.append((path, [s["__key__"] for s in chunk]))
     return written

@@ -28,6 +28,8 @@ from talkingub.errors import ReasonedError
 from talkingub.io.atomic import atomic_path, atomic_write_text
 
 _ANALYZER_CACHE: dict[str, Any] = {}
+MIN_SIDE = 32  # smaller frames cannot hold a 256-px crop or a detectable face
+MAX_ASPECT = 8  # wider/taller than 8:1 is a banner or a broken stream, not a talking video
 THUMB_EVERY = 6  # keep every 6th analysed frame (2 s at 3 fps) as a contact-sheet thumbnail
 
 
@@ -60,6 +62,12 @@ def process_video(video: SourceVideo, config: BuildConfig, work: Path) -> VideoR
     if video.duration > config.max_duration:
         raise ReasonedError(
             "too_long", f"{video.duration:.0f} s > max_duration {config.max_duration:.0f} s"
+        )
+    if min(video.width, video.height) < MIN_SIDE or max(
+        video.width, video.height
+    ) > MAX_ASPECT * min(video.width, video.height):
+        raise ReasonedError(
+            "bad_dimensions", f"{video.width}x{video.height} is not a usable frame size"
         )
     analysis = load_or_analyse(video, config, work)
     plans = decide(analysis, config)
@@ -144,8 +152,7 @@ def _save_thumbs(
             frame.image, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA
         )
         with atomic_path(folder / f"{frame.index:06d}.jpg") as tmp:
-            cv2.imwrite(str(tmp.with_suffix(".jpg")), cv2.cvtColor(small, cv2.COLOR_RGB2BGR))
-            tmp.with_suffix(".jpg").replace(tmp)
+            cv2.imwrite(str(tmp), cv2.cvtColor(small, cv2.COLOR_RGB2BGR))
         thumbs[frame.index] = frame.scale / scale
     return thumbs
 

@@ -90,10 +90,13 @@ def print_build_summary(summary: BuildSummary, console: Console | None = None) -
 )
 @click.option(
     "--executor",
-    type=click.Choice(["serial", "process"]),
+    type=click.Choice(["serial", "process", "ray"]),
     default="process",
     show_default=True,
     help="Where videos are processed.",
+)
+@click.option(
+    "--ray-address", help='With --executor ray: "auto" or HOST:PORT of a running cluster.'
 )
 @click.option(
     "--build-workers", type=int, default=2, show_default=True, help="Videos processed in parallel."
@@ -107,6 +110,7 @@ def build_command(
     stages: str,
     executor: str,
     build_workers: int,
+    ray_address: str | None,
     **opts: Any,
 ) -> None:
     """Build a Talking-UB-style dataset from MANIFEST into OUT.
@@ -128,6 +132,7 @@ def build_command(
             stages=chosen,
             executor=executor,
             workers=build_workers,
+            ray_address=ray_address,
             progress=not opts["no_progress"],
         )
     )
@@ -148,3 +153,19 @@ def refilter_command(out: Path, workers: int, no_progress: bool, **opts: Any) ->
 def register(group: click.Group) -> None:
     group.add_command(build_command)
     group.add_command(refilter_command)
+    group.add_command(verify_command)
+
+
+@click.command("verify")
+@click.argument("out", type=click.Path(exists=True, file_okay=False, path_type=Path))
+def verify_command(out: Path) -> None:
+    """Check a finished build: shard hashes, manifest rows vs shards, split disjointness,
+    schema versions. Exits 1 and lists every problem found."""
+    from talkingub.build.verify import verify_build
+
+    problems = verify_build(out)
+    for problem in problems:
+        click.echo(f"problem: {problem}", err=True)
+    if problems:
+        raise SystemExit(1)
+    click.echo(f"ok: {out} is consistent")

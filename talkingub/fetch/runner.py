@@ -23,6 +23,7 @@ from talkingub.fetch.ratelimit import SharedRateLimiter
 from talkingub.fetch.reasons import Failure, classify
 from talkingub.fetch.results import PartStore, base_record, request_key, utc_now, write_table
 from talkingub.io.atomic import remove_stale_temps, sha256_file
+from talkingub.io.faults import crash_point
 from talkingub.manifest.reader import Problem, read_source_manifest
 from talkingub.manifest.schema import SourceRow
 from talkingub.video.probe import probe_video
@@ -123,6 +124,7 @@ def _attempt(row: SourceRow, context: _Context) -> dict[str, Any] | Failure:
     target: Path | None = None
     try:
         target, backend, fmt = _download(row, context)
+        crash_point("fetch.downloaded")
         info = probe_video(target)
     except Exception as exc:  # every failure becomes a reason code; nothing stops the run
         if target is not None:
