@@ -35,7 +35,7 @@ def make_batch(config: object, batch: int = 2) -> dict[str, torch.Tensor]:
 
 
 def test_registry_lists_every_model() -> None:
-    assert MODELS == sorted(MODELS)
+    assert sorted(MODELS) == MODELS
     assert len(MODELS) >= 1
 
 
@@ -71,7 +71,9 @@ def test_tiny_reconstruct_and_animate_shapes(name: str) -> None:
     }
     with torch.no_grad():
         outputs = [model.reconstruct(batch["source"], driving, **extra)]
-        outputs += [model.animate(batch["source"], driving, mode=m, **extra) for m in model.animate_modes]
+        outputs += [
+            model.animate(batch["source"], driving, mode=m, **extra) for m in model.animate_modes
+        ]
     for out in outputs:
         assert out.shape == driving.shape
         assert torch.isfinite(out).all()

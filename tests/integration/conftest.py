@@ -1,0 +1,50 @@
+"""A small real-clip build shared by the reliability tests (process executor, 2 workers)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from talkingub.build import BuildRun, run
+from talkingub.fetch import FetchConfig
+
+TABLES = ("videos", "clips", "frames", "splits")
+
+
+@pytest.fixture(scope="session")
+def small_manifest(
+    presenter_chest_up_mp4: Path,
+    swalwell_mp4: Path,
+    aoc_wide_mp4: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Path:
+    path = tmp_path_factory.mktemp("small") / "manifest.csv"
+    path.write_text(
+        "video_id,url,identity\n"
+        f"presenter,{presenter_chest_up_mp4},presenter\n"
+        f"swalwell,{swalwell_mp4},swalwell\n"
+        f"aoc,{aoc_wide_mp4},aoc\n"
+    )
+    return path
+
+
+def build_small(manifest: Path, out: Path, executor: str = "process") -> Path:
+    fetch = FetchConfig(manifest=manifest, out_dir=out, progress=False)
+    run(BuildRun(out_dir=out, fetch=fetch, executor=executor, workers=2, progress=False))
+    return out
+
+
+@pytest.fixture(scope="session")
+def small_build(small_manifest: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_small(small_manifest, tmp_path_factory.mktemp("small-build") / "out")
+
+
+def assert_same_build(a: Path, b: Path) -> None:
+    """Same shard bytes and the same manifests (absolute source paths aside)."""
+    assert (a / "SHA256SUMS").read_text() == (b / "SHA256SUMS").read_text()
+    for name in TABLES:
+        left = pd.read_parquet(a / f"{name}.parquet")
+        right = pd.read_parquet(b / f"{name}.parquet")
+        pd.testing.assert_frame_equal(left, right)
