@@ -53,6 +53,7 @@ class CropConfig:
     margin: float = 0.08  # extra space around the upper body, as a share of its height
     face_scale: float = 1.6  # face crop side = this * face height (square, for PTUS's face branch)
     crf: int = 18  # libx264 quality of the 256x256 clips
+    preset: str = "veryfast"  # libx264 speed preset (crf sets the quality)
     encode_threads: int = 1  # fixed so the encoded bytes are reproducible
 
 

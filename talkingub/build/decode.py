@@ -1,7 +1,7 @@
 """One decoding pass per source video (PyAV): shot-detection frames and analysis frames.
 
-Every frame is scaled in C (swscale, via `VideoFrame.reformat`) to a small BGR image for
-PySceneDetect; frames on the analysis grid (`sample_fps`) are also kept as RGB at
+Every frame's luma plane is area-resized to a small image for PySceneDetect (luminance
+only); frames on the analysis grid (`sample_fps`) are also kept as RGB at
 `max_side`. Display rotation (phone videos) is applied; nothing else runs per frame in Python.
 """
 
@@ -89,10 +89,23 @@ def _rotate(image: np.ndarray, rotation: int) -> np.ndarray:
 
 
 def _small_bgr(frame: Any, rotation: int, width: int) -> np.ndarray:
-    w, h = frame.width, frame.height
+    """Luma only, read from the decoder's Y plane without a colour conversion, area-resized;
+    returned as 3 equal channels for PySceneDetect (which then scores luminance changes)."""
+    import cv2
+
+    luma = _luma(frame)
+    h, w = luma.shape
     height = max(2, round(h * width / w / 2) * 2)
-    image = frame.reformat(width=width, height=height, format="bgr24").to_ndarray()
-    return _rotate(image, rotation)
+    small = cv2.resize(luma, (width, height), interpolation=cv2.INTER_AREA)
+    return _rotate(cv2.cvtColor(small, cv2.COLOR_GRAY2BGR), rotation)
+
+
+def _luma(frame: Any) -> np.ndarray:
+    if frame.format.name in ("yuv420p", "yuvj420p", "yuv422p", "yuvj422p", "yuv444p", "nv12"):
+        plane = frame.planes[0]
+        raw = np.frombuffer(plane, np.uint8).reshape(frame.height, plane.line_size)
+        return raw[:, : frame.width]
+    return frame.to_ndarray(format="gray")
 
 
 def _analysis_frame(

@@ -1,45 +1,63 @@
-"""Crop + resize + encode every kept clip of a video in one decoding pass (PyAV + OpenCV).
+"""Crop + resize + encode every kept clip of a video in one decoding pass, in C.
 
-Frames are counted exactly as in the analysis pass, so clip frame ranges match. Each clip is
-written to a temporary name and renamed when complete.
+Each clip gets an FFmpeg filter graph (display rotation -> crop -> area scale to 256 ->
+yuv420p) fed straight from the decoder, and a libx264 encoder; no frame is converted to a
+numpy array. Frames are counted exactly as in the analysis pass, so clip ranges match. Each
+clip is written to a temporary name and renamed when complete.
 """
 
 from __future__ import annotations
 
 import contextlib
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from talkingub.build.config import CropConfig
 from talkingub.build.crop import CropBox
-from talkingub.build.decode import _rotate
 from talkingub.io.atomic import temp_name
 from talkingub.io.faults import crash_point
 
+# ffmpeg filters that undo a display rotation (PyAV reports counter-clockwise degrees).
+_UNROTATE = {
+    0: [],
+    90: [("transpose", "2")],
+    180: [("hflip", ""), ("vflip", "")],
+    270: [("transpose", "1")],
+}
+
+ClipSpec = tuple[str, int, int, CropBox]  # clip_id, first frame, end frame (exclusive), box
+
 
 class _ClipWriter:
-    def __init__(self, path: Path, fps: float, config: CropConfig) -> None:
+    def __init__(
+        self, path: Path, fps: float, box: CropBox, stream: Any, rotation: int, config: CropConfig
+    ) -> None:
         import av
 
         self.path = path
         self.tmp = temp_name(path)
         path.parent.mkdir(parents=True, exist_ok=True)
+        self.rate = Fraction(fps).limit_denominator(1001)
+        self.count = 0
+        self.graph = _crop_graph(stream, rotation, box, config.output_size)
         self.container = av.open(str(self.tmp), mode="w", format="mp4")
-        rate = _rate(fps)
-        self.stream = self.container.add_stream("libx264", rate=rate)
+        self.stream = self.container.add_stream("libx264", rate=self.rate)
         self.stream.width = self.stream.height = config.output_size
         self.stream.pix_fmt = "yuv420p"
-        threads = str(config.encode_threads)
-        self.stream.options = {"crf": str(config.crf), "preset": "medium", "threads": threads}
+        self.stream.options = {
+            "crf": str(config.crf),
+            "preset": config.preset,
+            "threads": str(config.encode_threads),
+        }
         self.stream.codec_context.thread_count = config.encode_threads
 
-    def write(self, image: np.ndarray) -> None:
-        import av
-
-        frame = av.VideoFrame.from_ndarray(image, format="rgb24")
-        self.container.mux(self.stream.encode(frame))
+    def write(self, frame: Any) -> None:
+        self.graph.push(frame)
+        out = self.graph.pull()
+        out.pts, out.time_base = self.count, 1 / self.rate
+        self.count += 1
+        self.container.mux(self.stream.encode(out))
 
     def finish(self) -> None:
         self.container.mux(self.stream.encode())
@@ -52,36 +70,35 @@ class _ClipWriter:
         self.tmp.unlink(missing_ok=True)
 
 
-def _rate(fps: float) -> Any:
-    from fractions import Fraction
+def _crop_graph(stream: Any, rotation: int, box: CropBox, size: int) -> Any:
+    import av
 
-    return Fraction(fps).limit_denominator(1001)
-
-
-def crop_resize(image: np.ndarray, box: CropBox, size: int) -> np.ndarray:
-    import cv2
-
-    x0, y0 = round(box.x0), round(box.y0)
+    graph = av.filter.Graph()
     side = round(box.side)
-    crop = image[y0 : y0 + side, x0 : x0 + side]
-    interpolation = cv2.INTER_AREA if side >= size else cv2.INTER_CUBIC
-    return cv2.resize(crop, (size, size), interpolation=interpolation)
+    chain = [graph.add_buffer(template=stream)]
+    steps = [
+        *_UNROTATE[rotation],
+        ("crop", f"{side}:{side}:{round(box.x0)}:{round(box.y0)}"),
+        ("scale", f"{size}:{size}:flags=area"),
+        ("format", "yuv420p"),
+    ]
+    chain += [graph.add(name, args) for name, args in steps]
+    chain.append(graph.add("buffersink"))
+    for a, b in zip(chain, chain[1:]):
+        a.link_to(b)
+    graph.configure()
+    return graph
 
 
 def encode_clips(
-    source: Path,
-    clips: list[tuple[str, int, int, CropBox]],
-    fps: float,
-    out_dir: Path,
-    config: CropConfig,
+    source: Path, clips: list[ClipSpec], fps: float, out_dir: Path, config: CropConfig
 ) -> dict[str, Path]:
-    """clips: (clip_id, start, end, box). Returns clip_id -> mp4 path."""
+    """Returns clip_id -> mp4 path."""
     import av
 
-    pending = sorted(clips, key=lambda c: c[1])
-    if not pending:
+    if not clips:
         return {}
-    last = max(c[2] for c in pending)
+    last = max(c[2] for c in clips)
     writers: dict[str, _ClipWriter] = {}
     try:
         with av.open(str(source)) as container:
@@ -90,7 +107,7 @@ def encode_clips(
             for index, frame in enumerate(container.decode(stream)):
                 if index >= last:
                     break
-                _route(frame, index, pending, writers, fps, out_dir, config)
+                _route(frame, index, clips, writers, (fps, stream, out_dir, config))
         for writer in writers.values():
             writer.finish()
     except BaseException:
@@ -103,19 +120,19 @@ def encode_clips(
 def _route(
     frame: Any,
     index: int,
-    clips: list[tuple[str, int, int, CropBox]],
+    clips: list[ClipSpec],
     writers: dict[str, _ClipWriter],
-    fps: float,
-    out_dir: Path,
-    config: CropConfig,
+    context: tuple[float, Any, Path, CropConfig],
 ) -> None:
-    active = [c for c in clips if c[1] <= index < c[2]]
-    if not active:
-        return
-    image = _rotate(frame.to_ndarray(format="rgb24"), round(frame.rotation or 0) % 360)
-    for clip_id, _, _, box in active:
+    fps, stream, out_dir, config = context
+    for clip_id, start, end, box in clips:
+        if not start <= index < end:
+            continue
         if clip_id not in writers:
-            writers[clip_id] = _ClipWriter(out_dir / f"{clip_id}.mp4", fps, config)
-        writers[clip_id].write(crop_resize(image, box, config.output_size))
-        if index - clips[0][1] == 10:
+            rotation = round(frame.rotation or 0) % 360
+            writers[clip_id] = _ClipWriter(
+                out_dir / f"{clip_id}.mp4", fps, box, stream, rotation, config
+            )
+        writers[clip_id].write(frame)
+        if index - start == 10:
             crash_point("clip.encoding")

@@ -20,7 +20,9 @@ class ShotDetector:
 
         self.fps = fps
         min_len = max(1, round(config.min_scene_seconds * fps))
-        self.detector = ContentDetector(threshold=config.threshold, min_scene_len=min_len)
+        self.detector = ContentDetector(
+            threshold=config.threshold, min_scene_len=min_len, luma_only=True
+        )
         self.stats = StatsManager()
         self.detector.stats_manager = self.stats
         self.cuts: list[int] = []

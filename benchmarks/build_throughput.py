@@ -1,0 +1,197 @@
+"""Build throughput against the decode limit (issue: performance).
+
+Inputs: a real chest-up presenter clip from the peer media, re-encoded to 720p and 1080p
+H.264 (pillar-boxed) and looped to 60 s. Measured in one run:
+  (a) decode-only throughput (PyAV, every frame, threaded) = the limit for the input;
+  (b) the full processing pass (decode + shots + person analysis at 3 fps + background +
+      filters + crop/resize/encode) in source-seconds per wall-second;
+  (c) b / a;  (d) time per stage (profile);  (e) two videos with 1 vs 2 workers.
+
+    python -m benchmarks.build_throughput [--seconds 60] [--skip-1080p]
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import pstats
+import shutil
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from benchmarks.common import peer, write_result
+from talkingub.build.config import BuildConfig
+from talkingub.config import config_hash
+
+SOURCE = "video-retalking/examples/face/1.mp4"
+STAGES = {  # profile functions -> stage names
+    "decode.py:_decode": "decode + shot detection",
+    "mediapipe_backend.py:detect": "person analysis (MediaPipe)",
+    "measure.py:measure_frame": "measurements",
+    "background.py:thumbnail": "background test",
+    "encode.py:encode_clips": "crop + resize + encode",
+}
+
+
+def make_input(height: int, seconds: int, folder: Path) -> Path:
+    from talkingub.tools.ffmpeg import ffmpeg_binary
+
+    width = height * 16 // 9
+    out = folder / f"presenter_{height}p.mp4"
+    vf = f"scale=-2:{height},pad={width}:{height}:(ow-iw)/2:0"
+    subprocess.run(
+        [
+            ffmpeg_binary(),
+            "-loglevel",
+            "error",
+            "-y",
+            "-stream_loop",
+            "-1",
+            "-i",
+            str(peer(SOURCE)),
+            "-t",
+            str(seconds),
+            "-vf",
+            vf,
+            "-an",
+            "-r",
+            "25",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "veryfast",
+            "-crf",
+            "20",
+            str(out),
+        ],
+        check=True,
+    )
+    return out
+
+
+def decode_only(path: Path) -> float:
+    import av
+
+    start = time.perf_counter()
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        stream.thread_type = "AUTO"
+        for _ in container.decode(stream):
+            pass
+    return time.perf_counter() - start
+
+
+def source(path: Path, video_id: str) -> Any:
+    from talkingub.build.types import SourceVideo
+    from talkingub.video.probe import probe_video
+
+    info = probe_video(path)
+    return SourceVideo(
+        video_id, path, video_id, None, info.width, info.height, info.fps, info.duration, video_id
+    )
+
+
+def full_pass(path: Path, work: Path) -> tuple[float, dict[str, float]]:
+    from talkingub.build.unit import process_video
+
+    shutil.rmtree(work, ignore_errors=True)
+    profile = cProfile.Profile()
+    start = time.perf_counter()
+    profile.runcall(process_video, source(path, path.stem), BuildConfig(), work)
+    return time.perf_counter() - start, stage_times(profile)
+
+
+def stage_times(profile: cProfile.Profile) -> dict[str, float]:
+    stats = pstats.Stats(profile).stats  # type: ignore[attr-defined]
+    out: dict[str, float] = {}
+    for (file, _, func), (_, _, _, cumulative, _) in stats.items():
+        key = f"{Path(file).name}:{func}"
+        if key in STAGES:
+            out[STAGES[key]] = out.get(STAGES[key], 0.0) + cumulative
+    return out
+
+
+def scaling(path: Path, folder: Path) -> dict[str, float]:
+    """Two copies of the video through the process executor with 1 and with 2 workers."""
+    from talkingub.build.executors import ProcessExecutor
+    from talkingub.build.runner import _process_one
+
+    copies = []
+    for i in range(2):
+        copy = folder / f"copy{i}.mp4"
+        shutil.copyfile(path, copy)
+        copies.append(source(copy, f"copy{i}"))
+    times = {}
+    for workers in (1, 2):
+        work = folder / f"work-{workers}"
+        jobs = [(video, BuildConfig(), work, False) for video in copies]
+        start = time.perf_counter()
+        results = list(ProcessExecutor(workers).map_unordered(_process_one, jobs))
+        times[workers] = time.perf_counter() - start
+        assert all(r[1][1] is None for r in results), results
+    return {"one_worker_s": times[1], "two_workers_s": times[2], "speedup": times[1] / times[2]}
+
+
+def measure(height: int, seconds: int, folder: Path, with_scaling: bool) -> dict[str, Any]:
+    video = make_input(height, seconds, folder)
+    decode_s = decode_only(video)
+    pass_s, stages = full_pass(video, folder / f"work-{height}")
+    row: dict[str, Any] = {
+        "input": f"{SOURCE} at {height}p, looped to {seconds} s, 25 fps",
+        "decode_only_source_s_per_s": seconds / decode_s,
+        "full_pass_source_s_per_s": seconds / pass_s,
+        "ratio_pass_over_decode": decode_s / pass_s,
+        "stage_seconds": stages,
+        "full_pass_s": pass_s,
+    }
+    if with_scaling:
+        row["scaling"] = scaling(video, folder)
+    return row
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--seconds", type=int, default=60)
+    parser.add_argument("--skip-1080p", action="store_true")
+    args = parser.parse_args()
+    results = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        results["720p"] = measure(720, args.seconds, Path(tmp), with_scaling=True)
+        if not args.skip_1080p:
+            results["1080p"] = measure(1080, args.seconds, Path(tmp), with_scaling=False)
+    path = write_result(
+        "build_throughput", {"config_hash": config_hash(BuildConfig()), "results": results}
+    )
+    print_table(results)
+    print(f"wrote {path}")
+
+
+def print_table(results: dict[str, Any]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="build throughput (source-seconds per wall-second)")
+    for column in ("input", "decode only", "full pass", "ratio", "2 workers / 1"):
+        table.add_column(column)
+    for name, row in results.items():
+        speedup = row.get("scaling", {}).get("speedup")
+        table.add_row(
+            name,
+            f"{row['decode_only_source_s_per_s']:.1f}",
+            f"{row['full_pass_source_s_per_s']:.2f}",
+            f"{row['ratio_pass_over_decode']:.3f}",
+            f"{speedup:.2f}x" if speedup else "-",
+        )
+    Console().print(table)
+    for name, row in results.items():
+        stages = ", ".join(
+            f"{k} {v:.1f} s" for k, v in sorted(row["stage_seconds"].items(), key=lambda kv: -kv[1])
+        )
+        Console().print(f"{name} stages (of {row['full_pass_s']:.1f} s): {stages}")
+
+
+if __name__ == "__main__":
+    main()
