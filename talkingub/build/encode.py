@@ -9,6 +9,7 @@ clip is written to a temporary name and renamed when complete.
 from __future__ import annotations
 
 import contextlib
+import itertools
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -84,7 +85,7 @@ def _crop_graph(stream: Any, rotation: int, box: CropBox, size: int) -> Any:
     ]
     chain += [graph.add(name, args) for name, args in steps]
     chain.append(graph.add("buffersink"))
-    for a, b in zip(chain, chain[1:]):
+    for a, b in itertools.pairwise(chain):
         a.link_to(b)
     graph.configure()
     return graph
