@@ -58,6 +58,8 @@ class VGG19Features(nn.Module):
         layers = list(features.children())[: LAYER_ENDS[-1]]
         starts = (0, *LAYER_ENDS[:-1])
         self.slices = nn.ModuleList(nn.Sequential(*layers[a:b]) for a, b in zip(starts, LAYER_ENDS))
+        self.mean: torch.Tensor
+        self.std: torch.Tensor
         self.register_buffer("mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1))
         self.register_buffer("std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1))
         self.requires_grad_(False)

@@ -14,6 +14,7 @@ from talkingub.errors import TalkingubError
 
 # Each module defines `register(group)`; keep the list sorted.
 COMMAND_MODULES = (
+    "talkingub.cli.bench_cmd",
     "talkingub.cli.build_cmd",
     "talkingub.cli.demo_cmd",
     "talkingub.cli.fetch_cmd",

@@ -21,16 +21,29 @@ from talkingub.demo.sample import write_sample
     help="Output folder.",
 )
 @click.option("--workers", type=int, default=2, show_default=True, help="Parallel workers.")
+@click.option(
+    "--bench-steps",
+    type=int,
+    default=4,
+    show_default=True,
+    help="Tiny training steps per method in the bench (0 skips the bench).",
+)
 @click.option("--no-progress", is_flag=True, help="Disable progress bars.")
-def demo_command(out: Path, workers: int, no_progress: bool) -> None:
+def demo_command(out: Path, workers: int, bench_steps: int, no_progress: bool) -> None:
     """Run the pipeline end to end, offline, on embedded sample videos.
 
     The sample videos are generated once (deterministically) from public-domain portraits
     that ship inside scikit-image and matplotlib.
     """
-    result = run_demo(DemoConfig(out_dir=out, workers=workers, progress=not no_progress))
+    config = DemoConfig(
+        out_dir=out, workers=workers, progress=not no_progress, bench_steps=bench_steps
+    )
+    result = run_demo(config)
     click.echo(f"sample manifest: {result.manifest}")
     print_build_summary(result.build)
+    if result.table is not None:
+        click.echo(result.table.read_text())
+        click.echo(f"bench outputs: {result.table.parent}")
 
 
 @click.command("sample")

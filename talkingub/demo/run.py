@@ -1,4 +1,4 @@
-"""The embedded demo behind README command 1: sample media -> fetch -> build (-> bench)."""
+"""The embedded demo behind README command 1: sample media -> fetch -> build -> tiny bench."""
 
 from __future__ import annotations
 
@@ -19,12 +19,15 @@ class DemoConfig:
     out_dir: Path
     workers: int = 2
     progress: bool = True
+    bench_methods: tuple[str, ...] = ("ptus", "fomm", "mraa")
+    bench_steps: int = 4  # tiny training steps per method (0 skips the bench)
 
 
 @dataclasses.dataclass(frozen=True)
 class DemoResult:
     manifest: Path
     build: BuildSummary
+    table: Path | None  # the bench leaderboard (Markdown), None with bench_steps=0
 
 
 def sample_dir() -> Path:
@@ -39,4 +42,20 @@ def run_demo(config: DemoConfig) -> DemoResult:
     build = BuildRun(
         out_dir=config.out_dir, fetch=fetch, workers=config.workers, progress=config.progress
     )
-    return DemoResult(manifest, run_build(build))
+    summary = run_build(build)
+    return DemoResult(manifest, summary, _bench(config))
+
+
+def _bench(config: DemoConfig) -> Path | None:
+    if config.bench_steps <= 0:
+        return None
+    from talkingub.bench import run_tiny_bench
+
+    result = run_tiny_bench(
+        config.out_dir,
+        config.out_dir / "bench",
+        methods=config.bench_methods,
+        steps=config.bench_steps,
+        progress=config.progress,
+    )
+    return Path(result.table_path)

@@ -36,7 +36,7 @@ def psnr_frames(pred: torch.Tensor, target: torch.Tensor) -> FrameScores:
 
 
 def ssim_frames(pred: torch.Tensor, target: torch.Tensor) -> FrameScores:
-    p, t = as_float(pred).double(), as_float(target).double()
+    p, t = as_float(pred).float(), as_float(target).float()  # float64 conv is ~7x slower on CPU
     check_pair(p, t)
     values = structural_similarity_index_measure(p, t, data_range=1.0, reduction="none")
     return FrameScores.complete(torch.as_tensor(values).flatten())

@@ -1,0 +1,114 @@
+"""torchrun integration: the same entry point runs as one process or as a DDP job.
+
+`torchrun` (or `python -m torch.distributed.run`) sets RANK / WORLD_SIZE / LOCAL_RANK;
+`init()` then joins the process group (NCCL on CUDA, gloo on CPU). Models here train through
+`generator_losses` / `discriminator_losses` rather than `forward`, so instead of the
+`DistributedDataParallel` wrapper (which hooks `forward`) gradients are averaged with one
+coalesced all-reduce per optimiser group after backward: the same arithmetic as DDP.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import torch
+import torch.distributed as dist
+
+
+@dataclasses.dataclass(frozen=True)
+class DistInfo:
+    rank: int = 0
+    world: int = 1
+    local_rank: int = 0
+
+    @property
+    def main(self) -> bool:
+        return self.rank == 0
+
+    @property
+    def active(self) -> bool:
+        return self.world > 1
+
+
+def init(device: str) -> DistInfo:
+    """Join the torchrun process group when launched by torchrun; else one process."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world <= 1:
+        return DistInfo()
+    rank, local = int(os.environ["RANK"]), int(os.environ.get("LOCAL_RANK", "0"))
+    if not dist.is_initialized():
+        backend = "nccl" if device.startswith("cuda") else "gloo"
+        dist.init_process_group(backend=backend)
+    return DistInfo(rank, world, local)
+
+
+def device_for(device: str, info: DistInfo) -> torch.device:
+    """`cuda` becomes `cuda:LOCAL_RANK` under torchrun; `auto` picks CUDA when present."""
+    if device == "auto":
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    if device == "cuda" and info.active:
+        return torch.device("cuda", info.local_rank)
+    return torch.device(device)
+
+
+def broadcast_parameters(module: torch.nn.Module, info: DistInfo) -> None:
+    if info.active:
+        for tensor in [*module.parameters(), *module.buffers()]:
+            dist.broadcast(tensor.data, src=0)
+
+
+def average_gradients(params: list[torch.nn.Parameter], info: DistInfo) -> None:
+    if not info.active or not params:
+        return
+    grads = [p.grad if p.grad is not None else torch.zeros_like(p) for p in params]
+    flat = torch.cat([g.reshape(-1) for g in grads])
+    dist.all_reduce(flat)
+    flat /= info.world
+    offset = 0
+    for p, g in zip(params, grads):
+        n = g.numel()
+        p.grad = flat[offset : offset + n].view_as(p).clone()
+        offset += n
+
+
+def any_flag(flag: bool, info: DistInfo, device: torch.device) -> bool:
+    """True on every rank when it is True on any rank."""
+    if not info.active:
+        return flag
+    value = torch.tensor([1.0 if flag else 0.0], device=device)
+    dist.all_reduce(value, op=dist.ReduceOp.MAX)
+    return bool(value.item() > 0)
+
+
+def gather_objects(obj: Any, info: DistInfo) -> list[Any]:
+    if not info.active:
+        return [obj]
+    out: list[Any] = [None] * info.world
+    dist.all_gather_object(out, obj)
+    return out
+
+
+@contextlib.contextmanager
+def session(device: str) -> Iterator[DistInfo]:
+    """Join (or reuse) the process group; leave it only if this call joined it."""
+    joined = not (dist.is_available() and dist.is_initialized())
+    info = init(device)
+    try:
+        yield info
+    finally:
+        if joined:
+            shutdown(info)
+
+
+def barrier(info: DistInfo) -> None:
+    if info.active:
+        dist.barrier()
+
+
+def shutdown(info: DistInfo) -> None:
+    if info.active and dist.is_initialized():
+        dist.destroy_process_group()

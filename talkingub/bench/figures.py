@@ -1,0 +1,72 @@
+"""Figures: a bar chart of the main metrics and qualitative grid videos
+(source | driving | each method) for selected evaluation items."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from talkingub.bench.data import ClipStore
+from talkingub.bench.lists import CrossItem, SameItem
+from talkingub.bench.video import read_mp4, write_mp4
+from talkingub.io.atomic import atomic_path
+from talkingub.metrics.media import resize
+
+
+def bar_chart(scores: pd.DataFrame, path: Path, task: str = "same") -> Path | None:
+    """One panel per metric of `task`, one bar per method (mean, 95% interval if any)."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return None
+    part = scores[(scores["task"] == task) & scores["mean"].map(math.isfinite)]
+    metrics = list(dict.fromkeys(part["metric"]))
+    if not metrics:
+        return None
+    fig, axes = plt.subplots(1, len(metrics), figsize=(3 * len(metrics), 3), squeeze=False)
+    for ax, metric in zip(axes[0], metrics):
+        rows = part[part["metric"] == metric]
+        errors = rows["ci95"].fillna(0).to_numpy()
+        ax.bar(rows["method"], rows["mean"], yerr=errors, color="#4c72b0")
+        arrow = "↑" if bool(rows["higher_is_better"].iloc[0]) else "↓"
+        ax.set_title(f"{metric.upper()} {arrow}")
+        ax.tick_params(axis="x", rotation=45)
+    fig.tight_layout()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=100)
+    plt.close(fig)
+    return path
+
+
+def grid_video(
+    item: SameItem | CrossItem,
+    task: str,
+    store: ClipStore,
+    method_videos: dict[str, Path],
+    path: Path,
+    size: int = 256,
+) -> Path:
+    """Columns: source image, driving frames, then each method's output, all at `size`."""
+    frames = list(item.driving_frames)
+    source_clip = item.source_clip if isinstance(item, CrossItem) else item.clip_id
+    source = resize(store.frames(source_clip, [item.source_frame])[0], size)
+    driving = [resize(f, size) for f in store.frames(item.clip_id, frames)]
+    outputs = {m: read_mp4(p) for m, p in method_videos.items() if p.is_file()}
+    rows = []
+    for t in range(len(frames)):
+        cells = [source, driving[t]] + [
+            resize(v[min(t, len(v) - 1)][: v.shape[1], : v.shape[2]], size)
+            for v in outputs.values()
+        ]
+        rows.append(np.concatenate(cells, axis=1))
+    fps = float(store.index.clips[item.clip_id].meta.get("fps") or 25.0)
+    labels = ["source", "driving", *outputs]
+    path.with_suffix(".txt").parent.mkdir(parents=True, exist_ok=True)
+    path.with_suffix(".txt").write_text(" | ".join(labels) + f"\n{task}: {item.item}\n")
+    return write_mp4(path, np.stack(rows), fps)

@@ -1,0 +1,180 @@
+"""`talkingub bench train|eval|table|run`: every method of a protocol, every seed, one layout.
+
+    OUT/eval_lists.json                      fixed evaluation lists (made once, reused)
+    OUT/<method>/seed-<s>/final.pt           trained weights (+ checkpoints/last.pt, logs)
+    OUT/<method>/seed-<s>/eval/              videos/, per_video.parquet, summary.json
+    OUT/tables/leaderboard.{md,tex,csv}      ours + the paper's published numbers
+    OUT/tables/bars.png, OUT/tables/grids/   figures
+
+Under torchrun every process runs the same command; files are written by rank 0.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+from talkingub.bench import distributed as D
+from talkingub.bench.data import BuildIndex, ClipStore
+from talkingub.bench.evaluate import EvalJob, EvalResult, evaluate
+from talkingub.bench.lists import EvalLists, load_or_make_lists
+from talkingub.bench.protocol import Protocol, load_protocol, with_schedule
+from talkingub.bench.tables import Tables, write_tables
+from talkingub.bench.train import TrainJob, TrainResult, train
+from talkingub.errors import ConfigError
+
+
+@dataclasses.dataclass(frozen=True)
+class BenchRun:
+    build_dir: Path
+    out_dir: Path
+    protocol: Protocol
+    device: str = "auto"
+    resume: bool = False
+    progress: bool = True
+
+
+@dataclasses.dataclass
+class BenchResult:
+    out_dir: Path
+    table_path: Path | None = None
+    tables: Tables | None = None
+    trained: list[TrainResult] = dataclasses.field(default_factory=list)
+    evaluated: list[EvalResult] = dataclasses.field(default_factory=list)
+    seconds: float = 0.0
+
+
+def run_dir(out_dir: Path, method: str, seed: int) -> Path:
+    return out_dir / method / f"seed-{seed}"
+
+
+def _is_main() -> bool:
+    return int(os.environ.get("RANK", "0")) == 0
+
+
+def train_all(run: BenchRun) -> list[TrainResult]:
+    results = []
+    for method in run.protocol.methods:
+        for seed in run.protocol.seeds:
+            job = TrainJob(
+                method,
+                run.build_dir,
+                run_dir(run.out_dir, method, seed),
+                run.protocol,
+                seed,
+                run.device,
+                run.resume,
+                run.progress,
+            )
+            results.append(train(job))
+    return results
+
+
+def eval_lists(run: BenchRun) -> EvalLists:
+    cfg = run.protocol.evaluation
+    path = run.out_dir / "eval_lists.json"
+    index = BuildIndex(run.build_dir)
+    params = dict(
+        cross_sources=cfg.cross_sources,
+        source_splits=cfg.cross_source_splits,
+        seed=cfg.list_seed,
+        max_frames=cfg.max_frames,
+    )
+    if _is_main():
+        lists = load_or_make_lists(path, index, **params)
+    with D.session(run.device) as info:
+        D.barrier(info)
+    if not _is_main():
+        lists = load_or_make_lists(path, index, **params)
+    return lists
+
+
+def eval_all(run: BenchRun) -> list[EvalResult]:
+    lists = eval_lists(run)
+    results = []
+    for method in run.protocol.methods:
+        for seed in run.protocol.seeds:
+            folder = run_dir(run.out_dir, method, seed)
+            final = folder / "final.pt"
+            if not final.is_file():
+                raise ConfigError(f"{final} not found: run `talkingub bench train` first")
+            job = EvalJob(
+                method,
+                final,
+                run.build_dir,
+                folder / "eval",
+                lists,
+                run.protocol.evaluation,
+                seed,
+                run.device,
+                progress=run.progress,
+            )
+            results.append(evaluate(job))
+    return results
+
+
+def table_all(run: BenchRun) -> Tables | None:
+    if not _is_main():
+        return None
+    from talkingub.bench.figures import bar_chart
+
+    tables = write_tables(
+        run.out_dir,
+        run.protocol.methods,
+        averaging=run.protocol.evaluation.averaging,
+        title=f"talkingub bench: {run.protocol.name}",
+    )
+    bar_chart(tables.scores, run.out_dir / "tables" / "bars.png")
+    _grids(run)
+    return tables
+
+
+def _grids(run: BenchRun) -> None:
+    from talkingub.bench.figures import grid_video
+
+    lists_path = run.out_dir / "eval_lists.json"
+    count = run.protocol.evaluation.grid_videos
+    if not count or not lists_path.is_file():
+        return
+    lists = EvalLists.from_json(lists_path.read_text())
+    task, items = ("cross", lists.cross) if lists.cross else ("same", lists.same)
+    store = ClipStore(BuildIndex(run.build_dir))
+    seed = run.protocol.seeds[0]
+    for item in items[:count]:
+        videos = {
+            m: run_dir(run.out_dir, m, seed) / "eval" / "videos" / task / f"{item.item}.mp4"
+            for m in run.protocol.methods
+        }
+        grid_video(item, task, store, videos, run.out_dir / "tables" / "grids" / f"{item.item}.mp4")
+
+
+def run_all(run: BenchRun) -> BenchResult:
+    start = time.perf_counter()
+    result = BenchResult(run.out_dir)
+    with D.session(run.device):
+        result.trained = train_all(run)
+        result.evaluated = eval_all(run)
+    result.tables = table_all(run)
+    result.table_path = result.tables.markdown if result.tables else None
+    result.seconds = time.perf_counter() - start
+    return result
+
+
+def run_tiny_bench(
+    build_dir: str | Path,
+    out_dir: str | Path,
+    methods: tuple[str, ...] = ("ptus", "fomm", "mraa"),
+    steps: int = 4,
+    protocol: str | Path | Protocol = "tiny-cpu",
+    progress: bool = False,
+    **overrides: Any,
+) -> BenchResult:
+    """The CPU-scale bench for the demo: `tiny` configs, a few steps, the tiny protocol's
+    metrics; returns the result with `table_path` (Markdown leaderboard)."""
+    chosen = with_schedule(load_protocol(protocol, methods=tuple(methods)), steps=steps)
+    chosen = dataclasses.replace(chosen, **overrides) if overrides else chosen
+    run = BenchRun(Path(build_dir), Path(out_dir), chosen, device="cpu", progress=progress)
+    return run_all(run)

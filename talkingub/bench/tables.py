@@ -1,0 +1,273 @@
+"""Leaderboard tables from the per-video results: Markdown, LaTeX and CSV.
+
+Numbers are re-aggregated from `per_video.parquet` (frame-weighted over the videos'
+scored frames, or the mean of per-video values with `averaging="video"`); set-level metrics
+(FID/FVD) come from `summary.json`. Several seeds give mean ± 95% interval (Student t).
+Arrows follow each metric's direction, the best value per column is bold, and the paper's
+published numbers (`paper_ptus.yaml`, PTUS Tables 1/3/4) are a separate block beside ours.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+from talkingub.io.atomic import atomic_write_text
+
+PAPER_FILE = Path(__file__).with_name("paper_ptus.yaml")
+TASK_LABEL = {"same": "same id.", "same_excl0": "same id. (w/o frame 0)", "cross": "cross id."}
+
+
+@dataclasses.dataclass(frozen=True)
+class Tables:
+    markdown: Path
+    latex: Path
+    csv: Path
+    scores: pd.DataFrame  # method, task, metric, mean, ci95, n, higher_is_better
+
+
+def eval_dirs(bench_dir: Path, methods: tuple[str, ...]) -> list[Path]:
+    return [d for m in methods for d in sorted((bench_dir / m).glob("seed-*/eval")) if d.is_dir()]
+
+
+def load_per_video(bench_dir: Path, methods: tuple[str, ...]) -> pd.DataFrame:
+    frames = [pd.read_parquet(d / "per_video.parquet") for d in eval_dirs(bench_dir, methods)]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def load_summaries(bench_dir: Path, methods: tuple[str, ...]) -> list[dict[str, Any]]:
+    return [json.loads((d / "summary.json").read_text()) for d in eval_dirs(bench_dir, methods)]
+
+
+def aggregate_videos(per_video: pd.DataFrame, averaging: str = "frame") -> pd.DataFrame:
+    """One value per (method, seed, task, metric) from the per-video rows."""
+    rows = []
+    keys = ["method", "seed", "task", "metric"]
+    for key, group in per_video.groupby(keys, sort=True):
+        used = group[(group["frames"] > 0) & group["value"].map(math.isfinite)]
+        if used.empty:
+            value = math.nan
+        elif averaging == "video":
+            value = float(used["value"].mean())
+        else:
+            value = float((used["value"] * used["frames"]).sum() / used["frames"].sum())
+        hib = bool(group["higher_is_better"].iloc[0])
+        rows.append({**dict(zip(keys, key)), "value": value, "higher_is_better": hib})
+    return pd.DataFrame(rows, columns=[*keys, "value", "higher_is_better"])
+
+
+def set_level_rows(summaries: list[dict[str, Any]], known: set[tuple[str, str]]) -> pd.DataFrame:
+    """Metrics without per-video values (FID, FVD, n/a) from the summaries."""
+    rows = []
+    for s in summaries:
+        for t in s["totals"]:
+            if (t["task"], t["metric"]) not in known:
+                value = math.nan if t["value"] is None else float(t["value"])
+                rows.append(
+                    {
+                        "method": s["method"],
+                        "seed": s["seed"],
+                        "task": t["task"],
+                        "metric": t["metric"],
+                        "value": value,
+                        "higher_is_better": bool(t["higher_is_better"]),
+                    }
+                )
+    return pd.DataFrame(rows)
+
+
+def over_seeds(values: pd.DataFrame) -> pd.DataFrame:
+    out = []
+    for (method, task, metric), group in values.groupby(["method", "task", "metric"], sort=False):
+        mean, half, n = mean_ci(group["value"].tolist())
+        hib = bool(group["higher_is_better"].iloc[0])
+        out.append(
+            {
+                "method": method,
+                "task": task,
+                "metric": metric,
+                "mean": mean,
+                "ci95": half,
+                "n": n,
+                "higher_is_better": hib,
+            }
+        )
+    return pd.DataFrame(out)
+
+
+def mean_ci(values: list[float]) -> tuple[float, float, int]:
+    """Mean and half-width of the 95% Student-t interval over finite values (nan if n < 2)."""
+    finite = [v for v in values if math.isfinite(v)]
+    n = len(finite)
+    if not n:
+        return math.nan, math.nan, 0
+    mean = sum(finite) / n
+    if n < 2:
+        return mean, math.nan, n
+    from scipy.stats import t
+
+    std = math.sqrt(sum((v - mean) ** 2 for v in finite) / (n - 1))
+    return mean, float(t.ppf(0.975, n - 1) * std / math.sqrt(n)), n
+
+
+def compute_scores(
+    bench_dir: Path, methods: tuple[str, ...], averaging: str = "frame"
+) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
+    per_video = load_per_video(bench_dir, methods)
+    summaries = load_summaries(bench_dir, methods)
+    videos = aggregate_videos(per_video, averaging) if not per_video.empty else pd.DataFrame()
+    known = set(zip(videos.get("task", []), videos.get("metric", [])))
+    values = pd.concat([videos, set_level_rows(summaries, known)], ignore_index=True)
+    return over_seeds(values), summaries
+
+
+def _columns(scores: pd.DataFrame) -> list[tuple[str, str]]:
+    order = {t: i for i, t in enumerate(TASK_LABEL)}
+    pairs = list(dict.fromkeys(zip(scores["task"], scores["metric"])))
+    return sorted(pairs, key=lambda p: order.get(p[0], len(order)))
+
+
+def _best(scores: pd.DataFrame, column: tuple[str, str]) -> float | None:
+    part = scores[(scores["task"] == column[0]) & (scores["metric"] == column[1])]
+    finite = part[part["mean"].map(math.isfinite)]
+    if finite.empty:
+        return None
+    hib = bool(finite["higher_is_better"].iloc[0])
+    return float(finite["mean"].max() if hib else finite["mean"].min())
+
+
+def _cell(scores: pd.DataFrame, method: str, column: tuple[str, str], fmt: str) -> tuple[str, bool]:
+    part = scores[
+        (scores["method"] == method)
+        & (scores["task"] == column[0])
+        & (scores["metric"] == column[1])
+    ]
+    if part.empty or not math.isfinite(part["mean"].iloc[0]):
+        return "n/a", False
+    mean, half = float(part["mean"].iloc[0]), float(part["ci95"].iloc[0])
+    text = _number(mean)
+    if math.isfinite(half):
+        text += (" ± " if fmt != "latex" else r" $\pm$ ") + _number(half)
+    return text, mean == _best(scores, column)
+
+
+def _number(value: float) -> str:
+    magnitude = abs(value)
+    return (
+        f"{value:.4f}" if magnitude < 1 else f"{value:.3f}" if magnitude < 100 else f"{value:.1f}"
+    )
+
+
+def _arrow(scores: pd.DataFrame, column: tuple[str, str], latex: bool = False) -> str:
+    part = scores[(scores["task"] == column[0]) & (scores["metric"] == column[1])]
+    up = bool(part["higher_is_better"].iloc[0])
+    if latex:
+        return r"$\uparrow$" if up else r"$\downarrow$"
+    return "↑" if up else "↓"
+
+
+def leaderboard_rows(
+    scores: pd.DataFrame, summaries: list[dict[str, Any]], methods: tuple[str, ...], fmt: str
+) -> tuple[list[str], list[list[str]]]:
+    columns = _columns(scores)
+    latex = fmt == "latex"
+    header = (
+        ["method"]
+        + [
+            f"{TASK_LABEL.get(t, t)} {m.upper()} {_arrow(scores, (t, m), latex)}"
+            for t, m in columns
+        ]
+        + ["params (M)", "ms/frame"]
+    )
+    body = []
+    for method in methods:
+        row = [method]
+        for column in columns:
+            text, best = _cell(scores, method, column, fmt)
+            row.append(_bold(text, fmt) if best else text)
+        row += _extras(summaries, method)
+        body.append(row)
+    return header, body
+
+
+def _bold(text: str, fmt: str) -> str:
+    return rf"\textbf{{{text}}}" if fmt == "latex" else f"**{text}**"
+
+
+def _extras(summaries: list[dict[str, Any]], method: str) -> list[str]:
+    mine = [s for s in summaries if s["method"] == method]
+    if not mine:
+        return ["n/a", "n/a"]
+    ms = [s["ms_per_frame"] for s in mine if s.get("ms_per_frame") is not None]
+    return [f"{mine[0]['params'] / 1e6:.2f}", f"{sum(ms) / len(ms):.1f}" if ms else "n/a"]
+
+
+def markdown_table(header: list[str], body: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    return "\n".join(lines + ["| " + " | ".join(r) + " |" for r in body]) + "\n"
+
+
+def latex_table(header: list[str], body: list[list[str]], caption: str) -> str:
+    spec = "l" + "r" * (len(header) - 1)
+    lines = [
+        r"\begin{table}[t]",
+        r"\centering",
+        rf"\caption{{{caption}}}",
+        rf"\begin{{tabular}}{{{spec}}}",
+        r"\toprule",
+        " & ".join(header) + r" \\",
+        r"\midrule",
+    ]
+    lines += [" & ".join(r) + r" \\" for r in body]
+    lines += [r"\bottomrule", r"\end{tabular}", r"\end{table}"]
+    return "\n".join(lines).replace("_", r"\_").replace(r"\_excl0", "_excl0") + "\n"
+
+
+def paper_block(fmt: str) -> str:
+    """The paper's Tables 1/3/4 in the same metric columns, with the citation."""
+    data = yaml.safe_load(PAPER_FILE.read_text())
+    names = list(data["metrics"])
+    arrows = {n: ("↑" if data["metrics"][n]["higher_is_better"] else "↓") for n in names}
+    header = ["method"] + [
+        f"{data['metrics'][n]['task']} id. {n.upper()} {arrows[n]}" for n in names
+    ]
+    parts = []
+    for table in data["tables"]:
+        body = [[m] + [_number(float(v[n])) for n in names] for m, v in table["rows"].items()]
+        if fmt == "latex":
+            latex_header = [
+                h.replace("↑", r"$\uparrow$").replace("↓", r"$\downarrow$") for h in header
+            ]
+            parts.append(latex_table(latex_header, body, f"Published: {table['title']}"))
+        else:
+            parts.append(f"**{table['title']}**\n\n" + markdown_table(header, body))
+    cite = data["citation"].strip()
+    return (f"% {cite}\n" if fmt == "latex" else f"Source: {cite}.\n\n") + "\n".join(parts)
+
+
+def write_tables(
+    bench_dir: Path,
+    methods: tuple[str, ...],
+    out_dir: Path | None = None,
+    averaging: str = "frame",
+    title: str = "talkingub bench",
+) -> Tables:
+    out_dir = out_dir or bench_dir / "tables"
+    scores, summaries = compute_scores(bench_dir, methods, averaging)
+    header, body = leaderboard_rows(scores, summaries, methods, "markdown")
+    md = f"# {title}\n\n## Ours\n\n" + markdown_table(header, body)
+    md += "\n## Published (PTUS paper)\n\n" + paper_block("markdown")
+    lheader, lbody = leaderboard_rows(scores, summaries, methods, "latex")
+    tex = latex_table(lheader, lbody, f"{title} (ours)") + "\n" + paper_block("latex")
+    csv_rows = scores.assign(task_label=scores["task"].map(lambda t: TASK_LABEL.get(t, t)))
+    paths = (out_dir / "leaderboard.md", out_dir / "leaderboard.tex", out_dir / "leaderboard.csv")
+    atomic_write_text(paths[0], md)
+    atomic_write_text(paths[1], tex)
+    atomic_write_text(paths[2], csv_rows.to_csv(index=False))
+    return Tables(*paths, scores)

@@ -1,0 +1,70 @@
+"""Leaderboard arithmetic: frame-weighted re-aggregation, seeds -> mean ± 95% CI, arrows and
+bold best values by metric direction, the paper block."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import pytest
+
+from talkingub.bench.tables import (
+    aggregate_videos,
+    leaderboard_rows,
+    markdown_table,
+    mean_ci,
+    over_seeds,
+    paper_block,
+)
+
+
+def per_video() -> pd.DataFrame:
+    rows = []
+    for method, l1, psnr in (("a", (0.1, 0.4), (20.0, 10.0)), ("b", (0.2, 0.2), (30.0, 30.0))):
+        for item, frames in (("v1", 1), ("v2", 3)):
+            k = 0 if item == "v1" else 1
+            rows.append((method, 0, "same", item, "l1", l1[k], frames, False))
+            rows.append((method, 0, "same", item, "psnr", psnr[k], frames, True))
+    cols = ["method", "seed", "task", "item", "metric", "value", "frames", "higher_is_better"]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def test_frame_and_video_averaging() -> None:
+    frame = aggregate_videos(per_video(), "frame").set_index(["method", "metric"])["value"]
+    assert frame[("a", "l1")] == pytest.approx((0.1 * 1 + 0.4 * 3) / 4)
+    video = aggregate_videos(per_video(), "video").set_index(["method", "metric"])["value"]
+    assert video[("a", "l1")] == pytest.approx(0.25)
+
+
+def test_mean_ci_uses_student_t() -> None:
+    mean, half, n = mean_ci([1.0, 2.0, 3.0])
+    assert (mean, n) == (2.0, 3)
+    assert half == pytest.approx(4.302653 * 1.0 / math.sqrt(3), rel=1e-5)
+    assert math.isnan(mean_ci([5.0])[1])
+
+
+def test_best_is_bold_by_direction_with_arrows() -> None:
+    scores = over_seeds(aggregate_videos(per_video()))
+    header, body = leaderboard_rows(scores, [], ("a", "b"), "markdown")
+    assert any("L1 ↓" in h for h in header) and any("PSNR ↑" in h for h in header)
+    table = dict(zip(header, zip(*body)))
+    l1 = next(v for h, v in table.items() if "L1" in h)
+    psnr = next(v for h, v in table.items() if "PSNR" in h)
+    assert l1[1].startswith("**") and not l1[0].startswith("**")  # b: 0.2 < a: 0.325
+    assert psnr[1].startswith("**")
+    assert markdown_table(header, body).count("\n") == 4
+
+
+def test_paper_block_has_tables_1_3_4_and_the_citation() -> None:
+    text = paper_block("markdown")
+    for needle in (
+        "Table 1",
+        "Table 3",
+        "Table 4",
+        "AAAI 2024",
+        "26.610",
+        "0.1410",
+        "ptus-no-lgmd",
+    ):
+        assert needle in text
+    assert r"\begin{tabular}" in paper_block("latex")
