@@ -1,8 +1,15 @@
 """Model implementations; importing this package registers every model (see talkingub.models)."""
 
-import baselines.fomm.model  # noqa: F401 - registers "fomm"
-import baselines.lia  # registers "lia"
-import baselines.mraa.model  # noqa: F401 - registers "mraa"
-import baselines.osfv  # registers "osfv"
-import baselines.ptus  # registers "ptus", "ptus-no-fbmd", "ptus-no-lgmd"
-import baselines.tpsmm.model  # noqa: F401 - registers "tpsmm"
+import importlib
+
+MODEL_MODULES = (
+    "baselines.fomm.model",  # fomm
+    "baselines.lia",  # lia
+    "baselines.mraa.model",  # mraa
+    "baselines.osfv",  # osfv
+    "baselines.ptus",  # ptus, ptus-no-fbmd, ptus-no-lgmd
+    "baselines.tpsmm.model",  # tpsmm
+)
+
+for _module in MODEL_MODULES:
+    importlib.import_module(_module)
