@@ -180,7 +180,12 @@ def test_two_gloo_processes_give_the_metrics_of_one(
         "cpu",
         "--no-progress",
     ]
-    done = subprocess.run(cmd, env=_env(), cwd=REPO, capture_output=True, text=True, timeout=400)
+    env = {**_env(), "GLOO_SOCKET_IFNAME": "lo"}  # single host: gloo pairs on loopback
+    done = subprocess.run(cmd, env=env, cwd=REPO, capture_output=True, text=True, timeout=400)
+    if done.returncode != 0 and "connectFullMesh" in done.stderr:
+        # gloo's pair handshake can time out on a loaded 2-core machine; that is the
+        # transport, not the code under test, so the launch is tried once more.
+        done = subprocess.run(cmd, env=env, cwd=REPO, capture_output=True, text=True, timeout=400)
     assert done.returncode == 0, done.stderr[-3000:]
     one = json.loads((out / "fomm" / "seed-0" / "eval" / "summary.json").read_text())
     two = json.loads((copy / "fomm" / "seed-0" / "eval" / "summary.json").read_text())
