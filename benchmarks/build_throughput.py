@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import cProfile
 import pstats
+import resource
 import shutil
 import subprocess
 import tempfile
@@ -124,15 +125,32 @@ def scaling(path: Path, folder: Path) -> dict[str, float]:
         copy = folder / f"copy{i}.mp4"
         shutil.copyfile(path, copy)
         copies.append(source(copy, f"copy{i}"))
-    times = {}
+    times, cores = {}, {}
     for workers in (1, 2):
         work = folder / f"work-{workers}"
         jobs = [(video, BuildConfig(), work, False) for video in copies]
+        cpu_before = _children_cpu()
         start = time.perf_counter()
         results = list(ProcessExecutor(workers).map_unordered(_process_one, jobs))
         times[workers] = time.perf_counter() - start
+        cores[workers] = (_children_cpu() - cpu_before) / times[workers]
         assert all(r[1][1] is None for r in results), results
-    return {"one_worker_s": times[1], "two_workers_s": times[2], "speedup": times[1] / times[2]}
+    return {
+        "one_worker_s": times[1],
+        "two_workers_s": times[2],
+        "speedup": times[1] / times[2],
+        "cores_busy_one_worker": cores[1],
+        "cores_busy_two_workers": cores[2],
+    }
+
+
+def _children_cpu() -> float:
+    """CPU seconds used by this process and its finished children (the pool's workers)."""
+    total = 0.0
+    for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN):
+        usage = resource.getrusage(who)
+        total += usage.ru_utime + usage.ru_stime
+    return total
 
 
 def measure(height: int, seconds: int, folder: Path, with_scaling: bool) -> dict[str, Any]:

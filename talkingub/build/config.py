@@ -31,6 +31,7 @@ class AnalysisConfig:
     min_face_score: float = 0.5  # face detections below this confidence are ignored
     min_face_px: int = 16  # faces smaller than this (height at analysis size) are ignored
     bg_split_step: float = 25.0  # a background step above this splits a shot (a missed cut)
+    pose_every: int = 3  # run the pose model on every Nth analysed frame, reuse it in between
 
 
 @dataclasses.dataclass(frozen=True)

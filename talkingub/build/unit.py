@@ -114,10 +114,13 @@ def _analyse(video: SourceVideo, config: BuildConfig, work: Path) -> Analysis:
 
 
 def _analyzer(config: BuildConfig) -> Any:
-    name = config.analysis.backend
-    if name not in _ANALYZER_CACHE:
-        _ANALYZER_CACHE[name] = ANALYZERS.get(name)(min_face_score=config.analysis.min_face_score)
-    return _ANALYZER_CACHE[name]
+    """One backend instance per process and analysis setting (models load once)."""
+    a = config.analysis
+    key = f"{a.backend}:{a.min_face_score}:{a.pose_every}"
+    if key not in _ANALYZER_CACHE:
+        factory = ANALYZERS.get(a.backend)
+        _ANALYZER_CACHE[key] = factory(min_face_score=a.min_face_score, pose_every=a.pose_every)
+    return _ANALYZER_CACHE[key]
 
 
 def dhash(image: np.ndarray) -> str:

@@ -33,11 +33,12 @@ def _check() -> str | None:
 class MediaPipeAnalyzer:
     name = "mediapipe"
 
-    def __init__(self, min_face_score: float = 0.5) -> None:
+    def __init__(self, min_face_score: float = 0.5, pose_every: int = 1) -> None:
         import mediapipe as mp
 
         solutions = mp.solutions
         self.version = importlib.metadata.version("mediapipe")
+        self.pose_every = max(1, pose_every)
         self.faces = solutions.face_detection.FaceDetection(
             model_selection=1, min_detection_confidence=min_face_score
         )
@@ -49,15 +50,20 @@ class MediaPipeAnalyzer:
 
     def detect(self, frames: list[AnalysedFrame]) -> list[RawDetections]:
         self.pose.reset()  # each sequence starts its own tracking
-        return [self._one(f.image) for f in frames]
+        out: list[RawDetections] = []
+        for i, frame in enumerate(frames):
+            h, w = frame.image.shape[:2]
+            pose = self._pose(frame.image, w, h) if i % self.pose_every == 0 else out[-1].pose
+            out.append(self._one(frame.image, pose))
+        return out
 
-    def _one(self, image: np.ndarray) -> RawDetections:
+    def _one(self, image: np.ndarray, pose: np.ndarray | None) -> RawDetections:
         h, w = image.shape[:2]
         faces = self._faces(image, w, h)
         return RawDetections(
             faces=faces,
             face_points=self._mesh(image, faces),
-            pose=self._pose(image, w, h),
+            pose=pose,
             mask=self.segmenter.process(image).segmentation_mask.astype(np.float32),
         )
 
