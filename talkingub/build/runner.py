@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import pandas as pd
 
@@ -20,8 +20,6 @@ from talkingub.errors import ConfigError, ReasonedError
 from talkingub.fetch import FetchConfig
 from talkingub.fetch import run as run_fetch
 from talkingub.io.atomic import remove_stale_temps
-
-Stage = Literal["fetch", "process"]
 
 
 @dataclasses.dataclass(frozen=True)

@@ -156,8 +156,3 @@ def _why_nothing(info: dict[str, Any] | None, config: FetchConfig) -> NoFileProd
     if config.max_filesize and size and size > config.max_filesize:
         return NoFileProduced("too_large", f"{size} bytes > max_filesize {config.max_filesize}")
     return NoFileProduced("error", "yt-dlp finished without producing a file")
-
-
-def stream_facts(info: dict[str, Any]) -> dict[str, Any]:
-    """The format yt-dlp chose, as recorded in fetch.parquet."""
-    return {"format_id": info.get("format_id")}

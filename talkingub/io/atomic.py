@@ -18,10 +18,6 @@ def temp_name(final: Path) -> Path:
     return final.with_name(f"{TMP_MARK}{uuid.uuid4().hex[:8]}-{final.name}")
 
 
-def is_temp(path: Path) -> bool:
-    return path.name.startswith(TMP_MARK)
-
-
 @contextlib.contextmanager
 def atomic_path(final: str | os.PathLike[str]) -> Iterator[Path]:
     """Yield a temporary path; on success fsync and rename it to `final`, on error remove it."""

@@ -95,12 +95,6 @@ class SourceRow:
         return record
 
 
-def schema_version(schema: pa.Schema) -> str | None:
-    meta = schema.metadata or {}
-    value = meta.get(b"talkingub.schema")
-    return value.decode() if value else None
-
-
 def rows_to_table(rows: list[dict[str, Any]], schema: pa.Schema) -> pa.Table:
     """Build a table with exactly `schema`'s columns (missing keys become nulls)."""
     columns = {f.name: [r.get(f.name) for r in rows] for f in schema}

@@ -10,7 +10,6 @@ import functools
 import os
 import shutil
 import subprocess
-from pathlib import Path
 
 from talkingub.errors import DependencyError
 from talkingub.paths import cache_dir
@@ -59,8 +58,4 @@ def ffmpeg_version() -> str:
     return first.split(" ")[2] if first.startswith("ffmpeg version") else first or "unknown"
 
 
-def which_ffmpeg_source() -> str:
-    return "system" if shutil.which("ffmpeg") == ffmpeg_binary() else "imageio-ffmpeg"
-
-
-__all__ = ["Path", "ensure_on_path", "ffmpeg_binary", "ffmpeg_version", "which_ffmpeg_source"]
+__all__ = ["ensure_on_path", "ffmpeg_binary", "ffmpeg_version"]
