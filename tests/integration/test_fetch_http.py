@@ -131,3 +131,28 @@ def test_rerun_reuses_verified_files_without_downloading(
     (tmp_path / "out" / first.loc["sw", "path"]).write_bytes(b"tampered")
     assert run(cfg).reused == 0
     assert server.hits("/v/swalwell.mp4") > hits
+
+
+def test_dry_run_probes_availability_and_downloads_nothing(
+    tmp_path: Path, server: LoopbackServer, presenter_chest_up_mp4: Path
+) -> None:
+    rows = [
+        f"remote,{server.url('/v/swalwell.mp4')},,,sw",
+        f"gone,{server.url('/v/gone.mp4')},,,x",
+        f"local,{presenter_chest_up_mp4},,,man",
+    ]
+    cfg = FetchConfig(
+        manifest=manifest(tmp_path, rows),
+        out_dir=tmp_path / "out",
+        progress=False,
+        socket_timeout=1.5,
+        retries=0,
+        dry_run=True,
+    )
+    summary = run(cfg)
+    assert summary.table.name == "fetch-dryrun.parquet"
+    df = pd.read_parquet(summary.table).set_index("video_id")
+    assert df["reason"].to_dict() == {"remote": "dry_run", "gone": "not_found", "local": "dry_run"}
+    assert (df.loc["local", "width"], df.loc["local", "height"]) == (700, 700)
+    assert not any(p.is_file() for p in (tmp_path / "out" / "raw").rglob("*"))
+    assert not (tmp_path / "out" / "fetch.parquet").exists()
