@@ -111,6 +111,19 @@ def resolve(name: str, check_hash: bool = True) -> Path:
     return path
 
 
+# Modules that register the weights of model losses (imported only when torch is present).
+MODEL_WEIGHT_MODULES = ("baselines.common.perceptual", "baselines.osfv.hopenet")
+
+
 def _load_catalogue() -> None:
-    """Import the module that registers the built-in entries (kept separate from the mechanism)."""
+    """Import the modules that register the built-in entries (kept apart from the mechanism):
+    the metric backends' catalogue, and the model losses' entries when torch is installed."""
+    import importlib
+
     from talkingub.weights import catalogue  # noqa: F401
+
+    for module in MODEL_WEIGHT_MODULES:
+        try:
+            importlib.import_module(module)
+        except ImportError:  # a metrics-only install without torch lists the rest
+            continue
