@@ -12,11 +12,29 @@ from rich.progress import (
     DownloadColumn,
     MofNCompleteColumn,
     Progress,
+    ProgressColumn,
+    Task,
     TaskID,
     TextColumn,
     TimeRemainingColumn,
     TransferSpeedColumn,
 )
+from rich.text import Text
+
+
+class _AmountColumn(ProgressColumn):
+    """`done/total rows` for the row bar; bytes and speed for a download bar."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._rows = MofNCompleteColumn()
+        self._bytes = DownloadColumn()
+        self._speed = TransferSpeedColumn()
+
+    def render(self, task: Task) -> Text:
+        if task.fields.get("kind") == "rows":
+            return Text.assemble(self._rows.render(task), " rows")
+        return Text.assemble(self._bytes.render(task), " ", self._speed.render(task))
 
 
 class FetchProgress:
@@ -28,9 +46,7 @@ class FetchProgress:
         self._progress = Progress(
             TextColumn("[bold]{task.description}"),
             BarColumn(),
-            MofNCompleteColumn(),
-            DownloadColumn(),
-            TransferSpeedColumn(),
+            _AmountColumn(),
             TimeRemainingColumn(),
             console=console or Console(stderr=True),
             disable=not enabled,
@@ -47,7 +63,7 @@ class FetchProgress:
         self._progress.__exit__(kind, exc, tb)
 
     def start(self, total: int) -> None:
-        self._rows = self._progress.add_task("fetch", total=total)
+        self._rows = self._progress.add_task("fetch", total=total, kind="rows")
 
     def row_done(self, video_id: str, outcome: str) -> None:
         with self._lock:
@@ -66,7 +82,7 @@ class FetchProgress:
             with self._lock:
                 task = self._downloads.get(video_id)
                 if task is None:
-                    task = self._progress.add_task(f"  {video_id}", total=total)
+                    task = self._progress.add_task(f"  {video_id}", total=total, kind="bytes")
                     self._downloads[video_id] = task
                 self._progress.update(task, completed=done, total=total)
 
