@@ -94,7 +94,7 @@ def _rejected_sequence(seq: Sequence, reasons: list[str | None]) -> ClipPlan:
         detail,
         None,
         seq.frames,
-        _scores(seq.frames, None),
+        {**_scores(seq.frames, None), "shot_cut": seq.shot_score},
     )
 
 
@@ -117,7 +117,7 @@ def _plan_run(
         "",
         crop,
         frames,
-        _scores(frames, crop),
+        {**_scores(frames, crop), "shot_cut": seq.shot_score},
     )
     reason = _clip_reason(clip, f, crop_reason)
     if reason is not None:
