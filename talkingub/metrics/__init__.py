@@ -8,6 +8,7 @@ from talkingub.metrics.base import FrameMetric, FrameScores, MetricResult
 from talkingub.metrics.catalog import DEFAULT_METRICS, METRICS, SAME_IDENTITY, create_metric
 from talkingub.metrics.evaluate import Evaluation, EvaluationConfig, evaluate_folders, summary_table
 from talkingub.metrics.frechet import (
+    ClipStream,
     FrechetDistance,
     FrechetInceptionDistance,
     FrechetVideoDistance,
@@ -27,7 +28,17 @@ from talkingub.metrics.keypoints import (
     average_keypoint_distance,
     missing_keypoint_rate,
 )
-from talkingub.metrics.pixel import LPIPS, PSNR, SSIM, L1Distance, l1_distance, psnr, ssim
+from talkingub.metrics.pixel import (
+    LPIPS,
+    PSNR,
+    SSIM,
+    L1Distance,
+    l1_distance,
+    lpips,
+    psnr,
+    ssim,
+)
+from talkingub.metrics.suite import MetricSet, build_metric_set
 
 __all__ = [
     "DEFAULT_METRICS",
@@ -38,6 +49,7 @@ __all__ = [
     "SSIM",
     "AverageEuclideanDistance",
     "AverageKeypointDistance",
+    "ClipStream",
     "CosineSimilarity",
     "Evaluation",
     "EvaluationConfig",
@@ -49,15 +61,18 @@ __all__ = [
     "FrechetVideoDistance",
     "L1Distance",
     "MetricResult",
+    "MetricSet",
     "MissingKeypointRate",
     "average_euclidean_distance",
     "average_keypoint_distance",
+    "build_metric_set",
     "cosine_similarity",
     "create_metric",
     "evaluate_folders",
     "frechet_distance",
     "frechet_from_features",
     "l1_distance",
+    "lpips",
     "missing_keypoint_rate",
     "psnr",
     "ssim",

@@ -2,9 +2,12 @@
 
 Generated and ground-truth folders are paired item by item (videos or frame folders), frames
 resized to `size` x `size`, streamed in batches; every detector runs once per frame and feeds
-all metrics that use it. A metric whose weights are missing either raises the
-`WeightsMissingError` naming `talkingub weights fetch NAME`, or (`on_missing_weights="na"`)
-is reported as n/a with that hint.
+all metrics that use it. A metric that cannot run here (weights missing, or an optional
+dependency of the metric or its backend missing) either raises the typed error naming the fix
+(`talkingub weights fetch NAME`, `pip install 'talkingub[EXTRA]'`), or
+(`on_missing_weights="na"`) is reported as n/a with that reason, as the bench does
+(`talkingub.metrics.suite`). FVD gets each video's frames through a `ClipStream`, so it
+scores the same clips whatever `batch` is; a Fréchet distance with too few samples is n/a.
 """
 
 from __future__ import annotations
@@ -20,14 +23,15 @@ import numpy as np
 import torch
 from torchmetrics import Metric
 
-from talkingub.errors import ConfigError, WeightsMissingError
+from talkingub.errors import ConfigError
 from talkingub.io.atomic import atomic_path, atomic_write_text
 from talkingub.metrics.base import FrameMetric, MetricResult
-from talkingub.metrics.catalog import DEFAULT_METRICS, create_metric
+from talkingub.metrics.catalog import DEFAULT_METRICS
 from talkingub.metrics.detection import DetectorMixin
-from talkingub.metrics.frechet import FrechetDistance
+from talkingub.metrics.frechet import ClipStream, FrechetDistance, FrechetVideoDistance
 from talkingub.metrics.media import batches, iter_frames, pair_items
-from talkingub.vision.base import Backend, create_backend
+from talkingub.metrics.suite import build_metric_set
+from talkingub.vision.base import Backend
 
 
 @dataclasses.dataclass(frozen=True)
@@ -39,6 +43,7 @@ class EvaluationConfig:
     batch: int = 16
     averaging: Literal["frame", "video"] = "frame"
     missing: Literal["skip", "penalise"] = "skip"
+    # weights or an optional dependency missing: raise the typed error, or report n/a
     on_missing_weights: Literal["raise", "na"] = "raise"
     # per-metric keyword options, e.g. {"akd": {"backend": "rtmpose-m-body7"}}
     options: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
@@ -98,34 +103,26 @@ def evaluate_folders(
 ) -> Evaluation:
     """Compute `config.metrics` between two folders of videos / frames (see module doc)."""
     config = dataclasses.replace(config or EvaluationConfig(), **overrides)
-    metrics, unavailable = _build_metrics(config)
-    backends = _share_backends(metrics)
+    built = build_metric_set(
+        config.metrics,
+        lambda name: _contract_options(name, config, dict(config.options.get(name, {}))),
+        config.on_missing_weights,
+    )
+    metrics = built.metrics
     pairs = pair_items(Path(pred_dir), Path(target_dir))
     frames = 0
     for index, (pred_item, target_item) in enumerate(pairs):
         pred = iter_frames(pred_item, config.size, config.stride, config.max_frames)
         target = iter_frames(target_item, config.size, config.stride, config.max_frames)
+        streams = _clip_streams(metrics)
         for pred_batch, target_batch in batches(pred, target, config.batch):
-            _update_all(metrics, backends, pred_batch, target_batch, index)
+            _update_all(metrics, built.backends, streams, pred_batch, target_batch, index)
             frames += len(pred_batch)
-    results = [_result(name, m) for name, m in metrics.items()] + unavailable
+    results = [_result(name, m) for name, m in metrics.items()]
+    results += [_na(name, reason) for name, reason in built.unavailable.items()]
     order = {n: i for i, n in enumerate(config.metrics)}
     results.sort(key=lambda r: order.get(r.name, len(order)))
     return Evaluation(results, [p.name for p, _ in pairs], frames, config)
-
-
-def _build_metrics(config: EvaluationConfig) -> tuple[dict[str, Metric], list[MetricResult]]:
-    metrics: dict[str, Metric] = {}
-    unavailable: list[MetricResult] = []
-    for name in config.metrics:
-        options = dict(config.options.get(name, {}))
-        try:
-            metrics[name] = create_metric(name, **_contract_options(name, config, options))
-        except WeightsMissingError as exc:
-            if config.on_missing_weights == "raise":
-                raise
-            unavailable.append(_na(name, str(exc)))
-    return metrics, unavailable
 
 
 def _contract_options(
@@ -143,21 +140,22 @@ def _na(name: str, note: str) -> MetricResult:
     return MetricResult(name, float("nan"), "", False, 0, 0, None, None, note=note)
 
 
-def _share_backends(metrics: dict[str, Metric]) -> dict[str, Backend]:
-    """One backend instance per name, handed to every metric that uses it."""
-    shared: dict[str, Backend] = {}
-    for metric in metrics.values():
-        if isinstance(metric, DetectorMixin):
-            name = metric.backend_name
-            if name not in shared:
-                shared[name] = metric._backend or create_backend(name, **metric._backend_options)
-            metric._backend = shared[name]
-    return shared
+# metric name -> (real stream, generated stream), fresh for every video
+Streams = dict[str, tuple[ClipStream, ClipStream]]
+
+
+def _clip_streams(metrics: dict[str, Metric]) -> Streams:
+    return {
+        name: (ClipStream(m.clip_length), ClipStream(m.clip_length))
+        for name, m in metrics.items()
+        if isinstance(m, FrechetVideoDistance)
+    }
 
 
 def _update_all(
     metrics: dict[str, Metric],
     backends: dict[str, Backend],
+    streams: Streams,
     pred: np.ndarray,
     target: np.ndarray,
     video: int,
@@ -165,24 +163,49 @@ def _update_all(
     detections = {name: (b(pred), b(target)) for name, b in backends.items()}
     pred_t = torch.from_numpy(pred).permute(0, 3, 1, 2)
     target_t = torch.from_numpy(target).permute(0, 3, 1, 2)
-    for metric in metrics.values():
+    for name, metric in metrics.items():
         if isinstance(metric, FrechetDistance):
-            metric.update(target_t, real=True)
-            metric.update(pred_t, real=False)
+            _update_frechet(metric, streams.get(name), target_t, pred_t)
         elif isinstance(metric, DetectorMixin):
             metric.update(*detections[metric.backend_name], video=video)
         else:
             metric.update(pred_t, target_t, video=video)
 
 
+def _update_frechet(
+    metric: FrechetDistance,
+    streams: tuple[ClipStream, ClipStream] | None,
+    real: torch.Tensor,
+    fake: torch.Tensor,
+) -> None:
+    if streams is not None:  # FVD: only frames that complete clips of this video
+        real, fake = streams[0].push(real), streams[1].push(fake)
+    metric.update(real, real=True)
+    metric.update(fake, real=False)
+
+
 def _result(name: str, metric: Metric) -> MetricResult:
     if isinstance(metric, FrameMetric):
         return metric.result()
-    value = float(metric.compute())
-    tag = getattr(getattr(metric, "extractor", None), "tag", "")
-    frames = int(getattr(metric, "fake_n", 0))
-    unit = str(getattr(metric, "unit", ""))
-    return MetricResult(name, value, unit, False, frames, 0, None, None, name, tag)
+    assert isinstance(metric, FrechetDistance)
+    try:
+        value = float(metric.compute())
+    except ConfigError as exc:  # too few frames / clips in a set
+        return _na(name, str(exc))
+    tag = str(getattr(metric.extractor, "tag", ""))
+    return MetricResult(
+        name,
+        value,
+        str(metric.unit),
+        False,
+        int(metric.fake_n),
+        0,
+        None,
+        None,
+        name,
+        tag,
+        contract=metric.contract(),
+    )
 
 
 def summary_table(evaluation: Evaluation) -> Any:

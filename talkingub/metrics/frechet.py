@@ -5,6 +5,11 @@ States are float64 running sums (feature sum, outer-product sum, count) for the 
 generated set, reduced by summation across processes; the distance
 ‖μ₁-μ₂‖² + tr Σ₁ + tr Σ₂ - 2 tr (Σ₁Σ₂)^½ is computed in float64, the trace of the square
 root from the eigenvalues of Σ₁Σ₂ (real parts, clamped at 0), with unbiased covariances.
+
+Input contract: FID takes frames [N, 3, H, W]; FVD takes clips [N, 3, T, H, W] or one video's
+frames in time order [T, 3, H, W], which the *metric* cuts into clips (the feature extractors
+only ever see their network's input shape). A video streamed in batches goes through
+`ClipStream`, so batching never changes which clips are scored.
 """
 
 from __future__ import annotations
@@ -39,7 +44,10 @@ def mean_cov(
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Mean and unbiased covariance from running sums."""
     if n < 2:
-        raise ConfigError("a Fréchet distance needs at least 2 samples in each set")
+        raise ConfigError(
+            f"a Fréchet distance needs at least 2 samples in each set, got {int(n)} "
+            "(FVD counts clips, FID frames)"
+        )
     mu = total / n
     cov = (outer - n * torch.outer(mu, mu)) / (n - 1)
     return mu, cov
@@ -86,6 +94,10 @@ class FrechetDistance(Metric):
             feats = self.extractor(x)
         return feats.reshape(len(feats), -1).double()
 
+    def contract(self) -> dict[str, Any]:
+        """The sampling choices recorded with the value (none for the generic distance)."""
+        return {}
+
     def update(self, x: torch.Tensor, real: bool) -> None:
         self.update_features(self.features(x), real)
 
@@ -114,7 +126,7 @@ class InceptionFeatures(nn.Module):
             from torch_fidelity.feature_extractor_inceptionv3 import FeatureExtractorInceptionV3
         except ImportError:
             raise DependencyError(
-                "FID needs torch-fidelity: pip install torch-fidelity==0.4.0"
+                "FID needs torch-fidelity: pip install 'talkingub[metrics]'"
             ) from None
         path = weights_path(weights, "inception-fid")
         self.net = FeatureExtractorInceptionV3(
@@ -135,11 +147,12 @@ class FrechetInceptionDistance(FrechetDistance):
 
 
 class I3DFeatures(nn.Module):
-    """StyleGAN-V's TorchScript I3D: clips [N, 3, T, H, W] in [0, 1] -> 400-d features.
+    """StyleGAN-V's TorchScript I3D: clips [N, 3, T, H, W] (float in [0, 1] or uint8) -> 400-d.
 
-    Preprocessing as in StyleGAN-V / common_metrics_on_video_quality: shorter side resized to
-    224 (bilinear), centre crop 224, scaled to [-1, 1]; the net is called with
-    rescale=False, resize=False, return_features=True.
+    The extractor only accepts clips; cutting frame sequences into clips is the job of
+    `FrechetVideoDistance` (it owns `clip_length`). Preprocessing as in StyleGAN-V /
+    common_metrics_on_video_quality: shorter side resized to 224 (bilinear), centre crop 224,
+    scaled to [-1, 1]; the net is called with rescale=False, resize=False, return_features=True.
     """
 
     def __init__(self, weights: str | Path | None = None) -> None:
@@ -149,7 +162,10 @@ class I3DFeatures(nn.Module):
         self.tag = file_tag(path)
 
     def forward(self, clips: torch.Tensor) -> torch.Tensor:
-        x = torch.stack([preprocess_clip(c) for c in clips.float()])
+        if clips.ndim != 5 or clips.shape[1] != 3:
+            raise ConfigError(f"I3D takes clips [N, 3, T, H, W], got {tuple(clips.shape)}")
+        scale = 1 / 255 if clips.dtype == torch.uint8 else 1.0
+        x = torch.stack([preprocess_clip(c) for c in clips.float() * scale])
         return self.net(x, rescale=False, resize=False, return_features=True)
 
 
@@ -166,8 +182,56 @@ def preprocess_clip(clip: torch.Tensor, size: int = 224) -> torch.Tensor:
     return (frames.permute(1, 0, 2, 3) - 0.5) * 2
 
 
+def frames_to_clips(frames: torch.Tensor, clip_length: int) -> torch.Tensor:
+    """One video [T, 3, H, W] -> non-overlapping clips [T // L, 3, L, H, W] (remainder dropped)."""
+    if frames.ndim != 4 or frames.shape[1] != 3:
+        raise ConfigError(f"a video must be frames [T, 3, H, W], got {tuple(frames.shape)}")
+    n = len(frames) // clip_length
+    clips = frames[: n * clip_length].reshape(n, clip_length, *frames.shape[1:])
+    return clips.permute(0, 2, 1, 3, 4)
+
+
+class ClipStream:
+    """One video's frames arriving in batches -> the frames that complete whole clips.
+
+    `push(batch)` returns the leading k·L buffered frames (k >= 0) and keeps the rest, so
+    feeding each returned chunk to `FrechetVideoDistance.update` scores exactly the clips
+    of the whole video, whatever the batch size. Use one stream per video and per set.
+    """
+
+    def __init__(self, clip_length: int) -> None:
+        self.clip_length = clip_length
+        self._pending: torch.Tensor | None = None
+
+    def push(self, frames: torch.Tensor) -> torch.Tensor:
+        buffered = frames if self._pending is None else torch.cat([self._pending, frames])
+        cut = len(buffered) // self.clip_length * self.clip_length
+        self._pending = buffered[cut:]
+        return buffered[:cut]
+
+
 class FrechetVideoDistance(FrechetDistance):
+    """FVD over I3D features of clips; `update(x, real)` takes either clips [N, 3, T, H, W] or
+    one video's frames in time order [T, 3, H, W], cut here into non-overlapping
+    `clip_length`-frame clips (StyleGAN-V's 16 by default; a shorter remainder is dropped, so
+    a video shorter than one clip adds nothing). Frames are float in [0, 1] or uint8.
+    """
+
     metric_name, unit = "fvd", "FVD (I3D Kinetics-400 logits)"
 
-    def __init__(self, weights: str | Path | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self, weights: str | Path | None = None, clip_length: int = 16, **kwargs: Any
+    ) -> None:
+        if clip_length < 1:
+            raise ConfigError(f"clip_length must be >= 1, got {clip_length}")
         super().__init__(I3DFeatures(weights), 400, **kwargs)
+        self.clip_length = clip_length
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        clips = x if x.ndim == 5 else frames_to_clips(x, self.clip_length)
+        if len(clips) == 0:
+            return torch.zeros(0, self.num_features, dtype=torch.float64)
+        return super().features(clips)
+
+    def contract(self) -> dict[str, Any]:
+        return {"clip_length": self.clip_length, "samples": "clips"}

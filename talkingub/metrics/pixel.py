@@ -123,6 +123,29 @@ def load_alexnet_features(backbone: nn.Module, state: dict[str, torch.Tensor]) -
     backbone.load_state_dict({targets[k]: state[k] for k in targets})
 
 
+def lpips_frames(net: nn.Module, pred: torch.Tensor, target: torch.Tensor) -> FrameScores:
+    """Per-frame LPIPS from a `build_lpips_net` network ([0, 1] inputs mapped to [-1, 1])."""
+    p, t = as_float(pred), as_float(target)
+    check_pair(p, t)
+    with torch.no_grad():
+        values = net(p, t, normalize=True)
+    return FrameScores.complete(values.flatten())
+
+
+def lpips(
+    pred: torch.Tensor,
+    target: torch.Tensor,
+    net: nn.Module | None = None,
+    weights: str | Path | None = None,
+    averaging: Averaging = "frame",
+    video: Any = None,
+) -> torch.Tensor:
+    """Functional twin of `LPIPS`. Pass `net` (from `build_lpips_net`) to reuse a network
+    across calls; otherwise one is built from `weights` (or the registry's `alexnet-lpips`)."""
+    network = net if net is not None else build_lpips_net(weights)
+    return _functional(lpips_frames(network, pred, target), averaging, video)
+
+
 class LPIPS(FrameMetric):
     metric_name, unit = "lpips", "LPIPS v0.1 alex distance"
     higher_is_better = False
@@ -135,11 +158,7 @@ class LPIPS(FrameMetric):
         self.mode = mode
 
     def frame_scores(self, pred: Any, target: Any) -> FrameScores:
-        p, t = as_float(pred), as_float(target)
-        check_pair(p, t)
-        with torch.no_grad():
-            values = self.net(p, t, normalize=True)
-        return FrameScores.complete(values.flatten())
+        return lpips_frames(self.net, pred, target)
 
     def backend_info(self) -> tuple[str, str]:
         return "lpips-alex", f"torchmetrics _LPIPS v0.1, backbone={self.mode}"

@@ -1,9 +1,11 @@
 """Metrics on real peer media: a clip against itself and shifted copies, identity metrics on
-the same vs different people, and the `talkingub metrics` CLI writing JSON/Parquet."""
+the same vs different people, and the `talkingub metrics` CLI computing the full
+same-identity set on real video files and writing JSON/Parquet."""
 
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import numpy as np
@@ -16,8 +18,11 @@ from talkingub.cli import main
 from talkingub.metrics import average_euclidean_distance, cosine_similarity, evaluate_folders
 from talkingub.metrics.media import MediaItem, iter_frames
 from talkingub.vision import Embeddings, embedding_backend
+from tests.support.media import read_frames, write_video
 
 SHIFTS = (0, 4, 12)
+SAME_IDENTITY_SET = ("l1", "psnr", "ssim", "akd", "mkr", "fld", "aed", "csim")
+DETECTOR_METRICS = ("akd", "mkr", "fld", "aed", "csim")
 
 
 def shifted(frame: np.ndarray, k: int) -> np.ndarray:
@@ -78,21 +83,28 @@ def test_identity_same_person_closer_than_different(
     assert np.isfinite([aed_same, aed_other]).all()
 
 
+@pytest.fixture(scope="module")
+def video_folders(presenter_chest_up_mp4: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """gt/clip.mp4: 3 frames of the presenter; pred/clip.mp4: the same shifted by 6 px (H.264)."""
+    root = tmp_path_factory.mktemp("videos")
+    frames = read_frames(presenter_chest_up_mp4, size=256, limit=3)
+    for folder, clip in (("gt", frames), ("pred", [shifted(f, 6) for f in frames])):
+        (root / folder).mkdir()
+        write_video(root / folder / "clip.mp4", clip)
+    return root
+
+
 @pytest.mark.slow
-def test_cli_prints_units_and_writes_json_parquet(shift_folders: Path, tmp_path: Path) -> None:
+def test_cli_same_identity_set_on_real_videos(video_folders: Path, tmp_path: Path) -> None:
     out_json, out_parquet = tmp_path / "r.json", tmp_path / "r.parquet"
     result = CliRunner().invoke(
         main,
         [
             "metrics",
-            str(shift_folders / "shift4"),
-            str(shift_folders / "shift0"),
+            str(video_folders / "pred"),
+            str(video_folders / "gt"),
             "-m",
-            "l1,akd,mkr,aed,csim",
-            "--max-frames",
-            "2",
-            "--size",
-            "0",
+            ",".join(SAME_IDENTITY_SET),
             "--set",
             "aed.distance=mean_abs",
             "-o",
@@ -102,13 +114,27 @@ def test_cli_prints_units_and_writes_json_parquet(shift_folders: Path, tmp_path:
         ],
     )
     assert result.exit_code == 0, result.output
-    assert "px at 256x256" in result.output and "missing" in result.output
+    header = next(line for line in result.output.splitlines() if "metric" in line)
+    assert all(column in header for column in ("unit", "missing", "gt missing", "backend"))
+    assert "1 item(s), 3 frame pairs" in result.output
     records = json.loads(out_json.read_text())["results"]
-    assert [r["name"] for r in records] == ["l1", "akd", "mkr", "aed", "csim"]
-    assert records[3]["contract"]["distance"] == "mean_abs"
-    assert records[1]["backend"] == "mediapipe-pose" and records[1]["missing_rate"] == 0.0
+    assert [r["name"] for r in records] == list(SAME_IDENTITY_SET)
+    for record in records:
+        assert record["value"] is not None and math.isfinite(record["value"]), record
+        assert record["unit"] and record["unit"] in result.output, record
+        assert record["frames"] == 3 or record["name"] in DETECTOR_METRICS, record
+    detected = {r["name"]: r for r in records if r["name"] in DETECTOR_METRICS}
+    assert all(
+        r["missing_rate"] == 0.0 and r["target_missing_rate"] == 0.0 for r in detected.values()
+    )
+    assert result.output.count("0.0%") >= 2 * len(DETECTOR_METRICS)
+    assert detected["akd"]["unit"].startswith("px at 256x256") and detected["akd"]["value"] > 1
+    assert detected["aed"]["contract"]["distance"] == "mean_abs"
+    assert detected["akd"]["backend"] == "mediapipe-pose"
     table = pd.read_parquet(out_parquet)
-    assert list(table["name"]) == ["l1", "akd", "mkr", "aed", "csim"]
+    assert list(table["name"]) == list(SAME_IDENTITY_SET)
+    assert np.isfinite(table["value"]).all()
+    assert np.isfinite(table.set_index("name").loc[list(DETECTOR_METRICS), "missing_rate"]).all()
 
 
 def test_missing_weights_fail_or_report_na(shift_folders: Path) -> None:

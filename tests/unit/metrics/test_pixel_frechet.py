@@ -1,8 +1,10 @@
-"""Pixel metrics against scikit-image, LPIPS/FID/FVD loading with random weight files, and the
-float64 Fréchet distance against scipy."""
+"""Pixel metrics against scikit-image, LPIPS and FID against torchmetrics' public classes,
+LPIPS/FID/FVD loading random weight files, FVD's clip contract, and the float64 Fréchet
+distance against scipy."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -12,21 +14,24 @@ import torch
 import torchvision
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
-from talkingub.errors import WeightsMissingError
+from talkingub.errors import ConfigError, WeightsMissingError
 from talkingub.metrics import (
     LPIPS,
     PSNR,
     SSIM,
+    ClipStream,
     FrechetDistance,
     FrechetInceptionDistance,
     FrechetVideoDistance,
     L1Distance,
     frechet_from_features,
     l1_distance,
+    lpips,
     psnr,
     ssim,
 )
-from talkingub.metrics.pixel import build_lpips_net, load_alexnet_features
+from talkingub.metrics.pixel import build_lpips_net
+from tests.unit.metrics.fakes import write_i3d
 
 
 def images(seed: int, n: int = 4, size: int = 48) -> torch.Tensor:
@@ -89,17 +94,61 @@ def alexnet_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def test_lpips_loads_backbone_file_and_matches_torchmetrics_net(alexnet_file: Path) -> None:
-    from torchmetrics.functional.image.lpips import _LPIPS
+def test_lpips_matches_torchmetrics_public_class(
+    alexnet_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # torchmetrics' public class loads the backbone through torchvision's own weights code,
+    # which takes a file already in the torch hub cache instead of downloading it: an
+    # independent route from the same file to the LPIPS network.
+    from torchmetrics.image.lpip import LearnedPerceptualImagePatchSimilarity
 
+    hub = tmp_path / "torch-home" / "hub" / "checkpoints"
+    hub.mkdir(parents=True)
+    shutil.copy(alexnet_file, hub / "alexnet-owt-7be5be79.pth")
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch-home"))
+    public = LearnedPerceptualImagePatchSimilarity(net_type="alex", normalize=True)
+    public.update(PRED, TARGET)
+    expected = float(public.compute())
     metric = LPIPS(weights=alexnet_file)
-    metric.update(PRED, TARGET)
-    reference = _LPIPS(pretrained=True, net="alex", pnet_rand=True).eval()
-    load_alexnet_features(reference.net, torch.load(alexnet_file, weights_only=True))
-    expected = reference(PRED, TARGET, normalize=True).flatten().double().mean()
-    assert float(metric.compute()) == pytest.approx(float(expected), rel=1e-6)
-    same = build_lpips_net(alexnet_file)(PRED, PRED, normalize=True)
-    assert float(same.abs().max()) == 0.0
+    metric.update(PRED[:1], TARGET[:1])
+    metric.update(PRED[1:], TARGET[1:])
+    assert expected > 0
+    assert float(metric.compute()) == pytest.approx(expected, rel=1e-5)
+    net = build_lpips_net(alexnet_file)
+    assert float(lpips(PRED, TARGET, net=net)) == pytest.approx(expected, rel=1e-5)
+    assert float(lpips(PRED, PRED, weights=alexnet_file)) == 0.0
+
+
+class TinyFeatures(torch.nn.Module):
+    """Small deterministic feature extractor (8-d, float64 out) for uint8 or float images."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        torch.manual_seed(3)
+        self.conv = torch.nn.Conv2d(3, 8, 5, stride=2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = x.float() / 255 if x.dtype == torch.uint8 else x.float()
+        return torch.tanh(self.conv(x)).mean(dim=(2, 3)).double()
+
+
+def test_fid_matches_torchmetrics_with_the_same_extractor() -> None:
+    from torchmetrics.image.fid import FrechetInceptionDistance as TorchmetricsFID
+
+    extractor = TinyFeatures().eval()
+    real = images(10, n=64, size=32)
+    fake = images(11, n=48, size=32) * 0.7 + 0.2
+    reference = TorchmetricsFID(feature=extractor)
+    ours = FrechetDistance(extractor, 8)
+    for chunk in real.split(20):
+        reference.update(chunk, real=True)
+        ours.update(chunk, real=True)
+    for chunk in fake.split(20):
+        reference.update(chunk, real=False)
+        ours.update(chunk, real=False)
+    expected = float(reference.compute())
+    assert expected > 1e-3
+    assert float(ours.compute()) == pytest.approx(expected, rel=1e-10)
 
 
 def test_missing_weights_name_the_fetch_command() -> None:
@@ -149,30 +198,31 @@ def test_fid_inception_loads_local_weights_file(tmp_path: Path) -> None:
     assert str(getattr(fid.extractor, "tag", "")).startswith("inception.pth@")
 
 
-class FakeI3D(torch.nn.Module):
-    """Same call contract as StyleGAN-V's TorchScript I3D, random weights."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.proj = torch.nn.Linear(3, 400)
-
-    def forward(
-        self,
-        x: torch.Tensor,
-        rescale: bool = False,
-        resize: bool = False,
-        return_features: bool = True,
-    ) -> torch.Tensor:
-        return self.proj(x.mean(dim=(2, 3, 4)))
-
-
 def test_fvd_loads_torchscript_file(tmp_path: Path) -> None:
-    path = tmp_path / "i3d.pt"
-    torch.jit.script(FakeI3D()).save(str(path))
-    fvd = FrechetVideoDistance(weights=path)
+    fvd = FrechetVideoDistance(weights=write_i3d(tmp_path / "i3d.pt"))
     clips = torch.rand(6, 3, 4, 40, 56)
     feats = fvd.extractor(clips)
     assert feats.shape == (6, 400)
     fvd.update(clips[:3], real=True)
     fvd.update(clips[3:], real=False)
     assert np.isfinite(float(fvd.compute()))
+    with pytest.raises(ConfigError, match=r"clips \[N, 3, T, H, W\]"):
+        fvd.extractor(clips[0])
+
+
+def test_fvd_cuts_a_video_into_clips_and_streams_agree(tmp_path: Path) -> None:
+    path = write_i3d(tmp_path / "i3d.pt")
+    video = (torch.rand(10, 3, 24, 24) * 255).round().to(torch.uint8)
+    whole = FrechetVideoDistance(weights=path, clip_length=4)
+    whole.update(video, real=True)
+    by_hand = FrechetVideoDistance(weights=path, clip_length=4)
+    clips = torch.stack([video[0:4], video[4:8]]).permute(0, 2, 1, 3, 4)  # frames 8, 9 dropped
+    by_hand.update(clips, real=True)
+    assert int(whole.real_n) == 2
+    torch.testing.assert_close(whole.real_sum, by_hand.real_sum, rtol=1e-12, atol=0)
+    stream = ClipStream(4)
+    chunks = [stream.push(batch) for batch in video.split(3)]
+    assert [len(c) for c in chunks] == [0, 4, 4, 0]
+    assert torch.equal(torch.cat(chunks), video[:8])
+    whole.update(video[:3], real=True)  # shorter than one clip: adds nothing
+    assert int(whole.real_n) == 2
