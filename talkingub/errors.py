@@ -15,6 +15,18 @@ class ConfigError(TalkingubError):
     exit_code = 2
 
 
+class PluginError(ConfigError):
+    """A plugin module named in a recipe cannot be imported; names the module."""
+
+    def __init__(self, module: str, cause: str) -> None:
+        self.module = module
+        super().__init__(f"plugin module {module!r} could not be imported: {cause}")
+
+
+class SplitLeakError(TalkingubError):
+    """A bug guard: the train/test split puts one identity, source or duplicate group in both."""
+
+
 class ManifestError(TalkingubError):
     """A source manifest is malformed; names the row and column at fault."""
 

@@ -26,6 +26,8 @@ class ShotConfig:
 @dataclasses.dataclass(frozen=True)
 class AnalysisConfig:
     backend: str = "mediapipe"  # person-analysis backend (registry: talkingub.build.analysis)
+    # modules imported (in every worker) before the backend is looked up: user backends
+    plugins: tuple[str, ...] = ()
     sample_fps: float = 3.0  # frames analysed per second (Talking-UB samples train frames at 3 fps)
     max_side: int = 640  # analysis frames are decoded at most this long side (pixels)
     min_face_score: float = 0.5  # face detections below this confidence are ignored
@@ -41,7 +43,6 @@ class FilterConfig:
     max_upscale: float = 1.0  # crop side (source px) must be >= output_size / max_upscale
     min_sharpness: float = 20.0  # variance of the Laplacian on the 128-px face crop
     min_seconds: float = 2.0  # shortest kept sequence
-    min_frame_pass_rate: float = 1.0  # share of a run's sampled frames that must pass
     bg_max_step: float = 10.0  # mean |diff| (0-255) of background between analysed frames
     bg_max_drift: float = 14.0  # mean |diff| of background, first vs any frame of a sequence
     max_people: int = 1  # sequences showing more faces than this are rejected

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from talkingub.build.analysis.base import FaceDetection, RawDetections
+from talkingub.build.analysis.base import FaceDetection, RawDetections, main_face
 from talkingub.build.types import AnalysedFrame, FrameMeasure
 
 LEFT_SHOULDER, RIGHT_SHOULDER, LEFT_HIP, RIGHT_HIP = 11, 12, 23, 24
@@ -64,7 +64,7 @@ def face_box(
     """Landmark extent of the main face, if landmarks fall inside the main detection."""
     if not faces:
         return None
-    main = max(faces, key=lambda f: (f[2] - f[0]) * (f[3] - f[1]))
+    main = main_face(faces)
     if points is None or len(points) == 0:
         return None
     cx, cy = points[:, 0].mean(), points[:, 1].mean()

@@ -9,6 +9,7 @@ from typing import Any
 
 import pandas as pd
 
+from talkingub.build.analysis.plugins import check_backend
 from talkingub.build.config import BuildConfig
 from talkingub.build.executors import EXECUTORS
 from talkingub.build.output import assemble_outputs
@@ -90,6 +91,8 @@ def _missing(value: Any) -> bool:
 
 
 def process_step(build: BuildRun, rows: list[dict[str, Any]]) -> list[VideoOutcome]:
+    if not build.analysis_must_exist:
+        check_backend(build.recipe.analysis)  # a bad plugin/backend fails here, not per video
     outcomes = [VideoOutcome(r) for r in rows]  # every input row, valid or not, in order
     fetched = {o.row["video_id"]: o for o in outcomes if o.row.get("status") == "ok"}
     todo = [_source(build, o.row) for o in fetched.values()]

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from talkingub.build.analysis import ANALYZERS
+from talkingub.build.analysis.plugins import backend_factory
 from talkingub.build.config import BuildConfig
 from talkingub.build.decode import DecodeResult, decode_video
 from talkingub.build.encode import encode_clips
@@ -118,7 +118,7 @@ def _analyzer(config: BuildConfig) -> Any:
     a = config.analysis
     key = f"{a.backend}:{a.min_face_score}:{a.pose_every}"
     if key not in _ANALYZER_CACHE:
-        factory = ANALYZERS.get(a.backend)
+        factory = backend_factory(a)  # imports analysis.plugins first (fresh workers)
         _ANALYZER_CACHE[key] = factory(min_face_score=a.min_face_score, pose_every=a.pose_every)
     return _ANALYZER_CACHE[key]
 

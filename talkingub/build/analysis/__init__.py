@@ -11,4 +11,4 @@ from talkingub.build.analysis.base import ANALYZERS, Observation, PersonAnalyzer
 __all__ = ["ANALYZERS", "Observation", "PersonAnalyzer", "RawDetections"]
 
 # Built-in backends register on import.
-from talkingub.build.analysis import mediapipe_backend  # noqa: F401
+from talkingub.build.analysis import dlib_backend, mediapipe_backend  # noqa: F401

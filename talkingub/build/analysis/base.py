@@ -13,6 +13,11 @@ from talkingub.registry import Registry
 FaceDetection = tuple[float, float, float, float, float]  # x0, y0, x1, y1, score
 
 
+def main_face(faces: list[FaceDetection]) -> FaceDetection:
+    """The largest detection: the face every measurement refers to."""
+    return max(faces, key=lambda f: (f[2] - f[0]) * (f[3] - f[1]))
+
+
 @dataclasses.dataclass
 class RawDetections:
     """What a backend detects on one analysis frame (analysis-pixel coordinates)."""

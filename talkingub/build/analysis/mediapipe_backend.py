@@ -9,10 +9,11 @@ person mask.
 from __future__ import annotations
 
 import importlib.metadata
+from typing import Any
 
 import numpy as np
 
-from talkingub.build.analysis.base import ANALYZERS, FaceDetection, RawDetections
+from talkingub.build.analysis.base import ANALYZERS, FaceDetection, RawDetections, main_face
 from talkingub.build.types import AnalysedFrame
 
 MESH_SIZE = 256  # face mesh runs on a square crop of this size
@@ -42,11 +43,17 @@ class MediaPipeAnalyzer:
         self.faces = solutions.face_detection.FaceDetection(
             model_selection=1, min_detection_confidence=min_face_score
         )
+        self.pose = solutions.pose.Pose(static_image_mode=False, model_complexity=1)
+        self.segmenter = solutions.selfie_segmentation.SelfieSegmentation(model_selection=0)
+        self._models: list[Any] = [self.faces, self.pose, self.segmenter]
+        self._load_face_points(solutions)
+
+    def _load_face_points(self, solutions: Any) -> None:
+        """Load the face-landmark model (subclasses swap it; see `_face_points`)."""
         self.mesh = solutions.face_mesh.FaceMesh(
             static_image_mode=True, max_num_faces=1, refine_landmarks=False
         )
-        self.pose = solutions.pose.Pose(static_image_mode=False, model_complexity=1)
-        self.segmenter = solutions.selfie_segmentation.SelfieSegmentation(model_selection=0)
+        self._models.append(self.mesh)
 
     def detect(self, frames: list[AnalysedFrame]) -> list[RawDetections]:
         self.pose.reset()  # each sequence starts its own tracking
@@ -62,7 +69,7 @@ class MediaPipeAnalyzer:
         faces = self._faces(image, w, h)
         return RawDetections(
             faces=faces,
-            face_points=self._mesh(image, faces),
+            face_points=self._face_points(image, faces),
             pose=pose,
             mask=self.segmenter.process(image).segmentation_mask.astype(np.float32),
         )
@@ -78,13 +85,13 @@ class MediaPipeAnalyzer:
             boxes.append((x0, y0, x0 + box.width * w, y0 + box.height * h, float(det.score[0])))
         return boxes
 
-    def _mesh(self, image: np.ndarray, faces: list[FaceDetection]) -> np.ndarray | None:
+    def _face_points(self, image: np.ndarray, faces: list[FaceDetection]) -> np.ndarray | None:
         """Face mesh on a 256-px square crop around the largest face (works for small faces)."""
         import cv2
 
         if not faces:
             return None
-        x0, y0, x1, y1, _ = max(faces, key=lambda f: (f[2] - f[0]) * (f[3] - f[1]))
+        x0, y0, x1, y1, _ = main_face(faces)
         side = MESH_CONTEXT * max(x1 - x0, y1 - y0)
         left, top = (x0 + x1 - side) / 2, (y0 + y1 - side) / 2
         scale = MESH_SIZE / side
@@ -105,5 +112,5 @@ class MediaPipeAnalyzer:
         )
 
     def close(self) -> None:
-        for model in (self.faces, self.mesh, self.pose, self.segmenter):
+        for model in self._models:
             model.close()
