@@ -61,6 +61,7 @@ def split_step(
             o.row.get("split"),
             tuple(o.result.analysis.phashes) if o.result else (),
             bool(o.result and any(p.status == "kept" for p in o.result.plans)),
+            o.row.get("sha256"),
         )
         for o in outcomes
         if o.row.get("status") == "ok"

@@ -1,9 +1,11 @@
 """Duplicates, identity-disjoint train/test split, and frame sampling.
 
-Videos are grouped by identity and by near-duplicate content (difference hashes of evenly
-spaced frames), so neither a person nor a re-upload of the same footage ends up in both
-splits. A `split` column in the manifest is honoured for the whole group; other groups are
-ordered by a seeded hash and the first ones go to test until `test_fraction` is reached.
+Videos are grouped by identity, by source file (the same content hash under two ids) and by
+near-duplicate content (difference hashes of evenly spaced frames), so neither a person nor a
+re-upload of the same footage ends up in both splits. A `split` column in the manifest is
+honoured for the whole group; other groups are ordered by a seeded hash and the first ones go
+to test until `test_fraction` is reached. The finished assignment is checked again
+(`check_disjoint`), so a grouping bug stops the build instead of leaking into the split.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import dataclasses
 import hashlib
 
 from talkingub.build.config import SplitConfig
-from talkingub.errors import ConfigError
+from talkingub.errors import ConfigError, SplitLeakError
 
 
 @dataclasses.dataclass(frozen=True)
@@ -22,6 +24,7 @@ class VideoKey:
     manifest_split: str | None
     phashes: tuple[str, ...]
     has_kept: bool
+    source: str | None = None  # content hash of the source file
 
 
 def hamming(a: str, b: str) -> int:
@@ -77,7 +80,33 @@ def assign_splits(
         key=lambda r: hashlib.sha256(f"{config.seed}:{r}".encode()).hexdigest(),
     )
     fixed.update(_fill(free, members, fixed, config.test_fraction))
-    return {v.video_id: fixed[groups.find(v.video_id)] or "train" for v in videos}
+    splits = {v.video_id: fixed[groups.find(v.video_id)] or "train" for v in videos}
+    check_disjoint(videos, duplicates, splits)
+    return splits
+
+
+def check_disjoint(
+    videos: list[VideoKey], duplicates: dict[str, str], splits: dict[str, str]
+) -> None:
+    """Raise SplitLeakError when an identity, a source file or a duplicate pair spans splits."""
+    _check_one("identity", {v.video_id: v.identity for v in videos}, splits)
+    _check_one("source file", {v.video_id: v.source for v in videos if v.source}, splits)
+    for dup, original in sorted(duplicates.items()):
+        if splits[dup] != splits[original]:
+            raise SplitLeakError(
+                f"duplicate pair in both splits: {dup} ({splits[dup]}) duplicates "
+                f"{original} ({splits[original]})"
+            )
+
+
+def _check_one(label: str, value_of: dict[str, str], splits: dict[str, str]) -> None:
+    seen: dict[str, dict[str, list[str]]] = {}
+    for video_id, value in sorted(value_of.items()):
+        seen.setdefault(value, {}).setdefault(splits[video_id], []).append(video_id)
+    for value, by_split in seen.items():
+        if len(by_split) > 1:
+            where = "; ".join(f"{s}: {', '.join(ids)}" for s, ids in sorted(by_split.items()))
+            raise SplitLeakError(f"{label} {value!r} is in both splits ({where})")
 
 
 def _group(videos: list[VideoKey], duplicates: dict[str, str]) -> _Groups:
@@ -86,6 +115,10 @@ def _group(videos: list[VideoKey], duplicates: dict[str, str]) -> _Groups:
     for v in videos:
         first = by_identity.setdefault(v.identity, v.video_id)
         groups.join(first, v.video_id)
+    by_source: dict[str, str] = {}
+    for v in videos:
+        if v.source:
+            groups.join(by_source.setdefault(v.source, v.video_id), v.video_id)
     for dup, original in duplicates.items():
         groups.join(dup, original)
     return groups
