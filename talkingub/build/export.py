@@ -4,7 +4,8 @@
   first-order-model, articulated-animation (MRAA) and Thin-Plate-Spline-Motion-Model
   `FramesDataset` (a folder of .mp4 files per split); files are hard links when possible.
 - `png`: `export/png/{train,test}/<clip_id>/<frame:07d>.png` - per-frame folders (the layout
-  those loaders also accept, and the one LIA's TED/VoxCeleb loaders read).
+  those loaders also accept, and the one LIA's TED/VoxCeleb loaders read). PNGs are written
+  with zlib level 1: lossless like any level, ~3x faster than PIL's default, ~10% larger.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
     from talkingub.build.runner import BuildRun
 
 LAYOUTS = ("fomm", "png")
+PNG_LEVEL = 1  # zlib level of exported PNGs (lossless; speed over size)
 
 
 def export_layouts(build: BuildRun, clips: list[dict[str, Any]]) -> list[Path]:
@@ -55,7 +57,7 @@ def _png(source: Path, folder: Path, clip_id: str) -> Path:
     target.mkdir(parents=True, exist_ok=True)
     with av.open(str(source)) as container:
         for i, frame in enumerate(container.decode(video=0)):
-            frame.to_image().save(target / f"{i:07d}.png")
+            frame.to_image().save(target / f"{i:07d}.png", compress_level=PNG_LEVEL)
     return target
 
 

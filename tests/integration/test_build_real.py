@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import os
+import re
 import shutil
 from pathlib import Path
 
@@ -14,6 +17,7 @@ import pytest
 from talkingub.build import BuildConfig, BuildRun, run
 from talkingub.build.analysis import ANALYZERS
 from talkingub.build.refilter import refilter
+from talkingub.errors import PluginError
 from talkingub.fetch import FetchConfig
 from tests.support.media import concatenated, panned, read_frames
 
@@ -216,3 +220,107 @@ def test_rebuild_gives_identical_manifests_and_shards(peer_manifest: Path, tmp_p
         a = table(first, name).drop(columns=["url"], errors="ignore")
         b = table(second, name).drop(columns=["url"], errors="ignore")
         pd.testing.assert_frame_equal(a, b)
+
+
+def small_recipe(**analysis: object) -> BuildConfig:
+    base = BuildConfig()
+    return dataclasses.replace(base, analysis=dataclasses.replace(base.analysis, **analysis))
+
+
+def test_plugin_backend_runs_in_spawned_process_workers(
+    presenter_chest_up_mp4: Path, swalwell_mp4: Path, tmp_path: Path
+) -> None:
+    """Workers start fresh: they know the backend only through `analysis.plugins`."""
+    from tests.support.tagged_backend import NAME
+
+    manifest = tmp_path / "m.csv"
+    manifest.write_text(
+        f"video_id,url,identity\np,{presenter_chest_up_mp4},p\ns,{swalwell_mp4},s\n"
+    )
+    recipe = small_recipe(backend=NAME, plugins=("tests.support.tagged_backend",))
+    out = build(manifest, tmp_path / "out", recipe=recipe, executor="process")
+    videos = table(out, "videos")
+    assert (videos["status"] == "kept").all()
+    backends = videos["analysis_backend"].tolist()
+    assert all(b.startswith(f"{NAME} ") for b in backends), backends
+    worker_pids = {int(b.rsplit("pid", 1)[1]) for b in backends}
+    assert os.getpid() not in worker_pids  # analysed in the spawned workers
+    meta = json.loads((out / "build.json").read_text())
+    assert meta["config"]["analysis"]["plugins"] == ["tests.support.tagged_backend"]
+    assert meta["provenance"]["analysis_backends"] == sorted(set(backends))
+    clips = table(out, "clips")
+    assert (clips["status"] == "kept").any()
+
+
+def test_unknown_plugin_fails_the_build_at_once(small_build: Path, tmp_path: Path) -> None:
+    copy = tmp_path / "copy"
+    shutil.copytree(small_build, copy)
+    before = (copy / "videos.parquet").read_bytes()
+    recipe = small_recipe(plugins=("no_such_pkg.my_backend",))
+    with pytest.raises(PluginError, match=re.escape("'no_such_pkg.my_backend'")):
+        run(BuildRun(out_dir=copy, recipe=recipe, stages=("process",), progress=False))
+    assert (copy / "videos.parquet").read_bytes() == before  # nothing rewritten
+
+
+def test_dlib68_backend_keeps_a_chest_up_clip_and_records_ratios(
+    swalwell_mp4: Path, tmp_path: Path
+) -> None:
+    manifest = tmp_path / "m.csv"
+    manifest.write_text(f"video_id,url,identity\nswalwell,{swalwell_mp4},swalwell\n")
+    recipe = small_recipe(backend="mediapipe+dlib68")
+    out = build(manifest, tmp_path / "out", recipe=recipe, executor="serial")
+    video = table(out, "videos").iloc[0]
+    assert video["status"] == "kept"
+    assert "dlib" in video["analysis_backend"]
+    frames = table(out, "frames")
+    kept = frames[frames["status"] == "kept"]
+    band = recipe.filters
+    assert len(kept) > 10
+    assert kept["face_ratio"].between(band.face_ratio_min, band.face_ratio_max).all()
+    assert (kept["face_height"] < kept["upper_body_height"]).all()
+
+
+def test_dlib68_face_spans_brows_to_chin_and_the_mesh_forehead_to_chin(
+    swalwell_mp4: Path,
+) -> None:
+    from talkingub.build.analysis.dlib_backend import MediaPipeDlib68Analyzer
+    from talkingub.build.analysis.mediapipe_backend import MediaPipeAnalyzer
+    from talkingub.build.decode import decode_video
+    from talkingub.build.measure import measure_frame
+
+    config = BuildConfig()
+    frames = decode_video(swalwell_mp4, config.shots, config.analysis).frames[::3]
+    boxes = {}
+    for backend in (MediaPipeAnalyzer(), MediaPipeDlib68Analyzer()):
+        raws = backend.detect(frames)
+        boxes[backend.name] = np.array(
+            [measure_frame(f, r, 0.5, 16).face_box for f, r in zip(frames, raws)]
+        )
+        backend.close()
+    mesh, dlib68 = boxes["mediapipe"], boxes["mediapipe+dlib68"]
+    height = mesh[:, 3] - mesh[:, 1]
+    assert np.all(dlib68[:, 1] - mesh[:, 1] > 0.08 * height)  # brows well below the forehead
+    assert np.all(np.abs(dlib68[:, 3] - mesh[:, 3]) < 0.06 * height)  # both end at the chin
+
+
+def test_png_export_layout(small_build: Path, tmp_path: Path) -> None:
+    from PIL import Image
+
+    copy = tmp_path / "copy"
+    shutil.copytree(small_build, copy)
+    refilter(copy, {"output.export": ["fomm", "png"]}, workers=1, progress=False)
+    clips = table(copy, "clips")
+    exported = clips[clips["shard"].notna()]
+    root = copy / "export" / "png"
+    folders = sorted(p for p in root.glob("*/*") if p.is_dir())
+    assert [f"{p.parent.name}/{p.name}" for p in folders] == sorted(
+        f"{c.split}/{c.clip_id}" for c in exported.itertuples()
+    )
+    for clip in exported.itertuples():
+        pngs = sorted((root / clip.split / clip.clip_id).glob("*.png"))
+        assert len(pngs) == clip.n_frames
+        assert [p.name for p in pngs] == [f"{i:07d}.png" for i in range(clip.n_frames)]
+        for png in pngs[:: max(1, len(pngs) // 5)]:
+            with Image.open(png) as image:
+                assert image.size == (256, 256)
+    assert len(list((copy / "export" / "fomm").rglob("*.mp4"))) == len(exported)
