@@ -58,6 +58,7 @@ def load_model_weights(
     from talkingub.models.registry import create_model
 
     state = load(Path(path), torch.device(device))
-    model = create_model(state["method"], state["variant"])
+    # the resolved config (e.g. with --without-pretrained-losses) where the file records it
+    model = create_model(state["method"], state.get("model_config") or state["variant"])
     model.load_state_dict(state["model"])
     return model.to(device).eval(), state

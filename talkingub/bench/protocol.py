@@ -72,6 +72,9 @@ class Protocol:
     # method -> AugmentConfig keys that differ from `augment`
     method_augment: dict[str, Any] = dataclasses.field(default_factory=dict)
     evaluation: EvalConfig = dataclasses.field(default_factory=EvalConfig)
+    # Train without the loss terms that need pretrained teachers (VGG-19 perceptual, Hopenet
+    # head pose) instead of refusing when their weights are absent (talkingub.bench.pretrained)
+    without_pretrained_losses: bool = False
     sources: dict[str, Any] = dataclasses.field(default_factory=dict)  # citations
 
     def __post_init__(self) -> None:

@@ -21,6 +21,7 @@ from talkingub.bench import distributed as D
 from talkingub.bench.data import BuildIndex, ClipStore
 from talkingub.bench.evaluate import EvalJob, EvalResult, evaluate
 from talkingub.bench.lists import EvalLists, load_or_make_lists
+from talkingub.bench.pretrained import require_weights
 from talkingub.bench.protocol import Protocol, load_protocol, with_schedule
 from talkingub.bench.tables import Tables, write_tables
 from talkingub.bench.train import TrainJob, TrainResult, train
@@ -56,6 +57,7 @@ def _is_main() -> bool:
 
 
 def train_all(run: BenchRun) -> list[TrainResult]:
+    require_weights(run.protocol.methods, run.protocol)  # before the first method trains
     results = []
     for method in run.protocol.methods:
         for seed in run.protocol.seeds:

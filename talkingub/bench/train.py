@@ -6,8 +6,8 @@ group and the offending terms), scaled backward, gradient averaging across torch
 processes, the model's own clipping hook (`clip_gradients`, TPSMM) and the protocol's global
 norm clip, then the optimiser step; LR milestones from the model config. Checkpoints every
 `checkpoint_every` steps carry everything needed for an exact resume. Logs: long-format CSV
-(`step,name,value`), TensorBoard event files when `tensorboard` is installed, a rich
-progress bar with it/s and ETA.
+(`train_log.csv`: step, name, value, seconds), TensorBoard event files (`events/`, through
+`talkingub.bench.events`), a rich progress bar with it/s and ETA.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ import torch
 from talkingub.bench import checkpoint as ckpt
 from talkingub.bench import distributed as D
 from talkingub.bench.data import BuildIndex, ClipStore, PairDataset, PairSpec, face_size_of
+from talkingub.bench.events import open_writer
 from talkingub.bench.optim import (
     batch_size_of,
     build_optimizers,
@@ -34,6 +35,7 @@ from talkingub.bench.optim import (
     epoch_at,
     ordered_groups,
 )
+from talkingub.bench.pretrained import dropped_terms, model_config, require_weights
 from talkingub.bench.protocol import Protocol
 from talkingub.config import to_dict
 from talkingub.errors import TalkingubError
@@ -87,6 +89,7 @@ class _Context:
 
 
 def train(job: TrainJob) -> TrainResult:
+    require_weights([job.method], job.protocol)
     with D.session(job.device) as info:
         return _train(job, info)
 
@@ -121,7 +124,8 @@ def _setup(job: TrainJob, info: D.DistInfo) -> _Context:
         torch.set_num_threads(1)
     device = D.device_for(job.device, info)
     torch.manual_seed(job.seed)  # identical initial weights on every process
-    model = create_model(job.method, job.protocol.variant).to(device).train()
+    config = model_config(job.method, job.protocol)
+    model = create_model(job.method, config).to(device).train()
     if schedule.channels_last and device.type == "cuda":
         model = model.to(memory_format=torch.channels_last)
     D.broadcast_parameters(model, info)
@@ -132,7 +136,24 @@ def _setup(job: TrainJob, info: D.DistInfo) -> _Context:
     use_scaler = schedule.amp and device.type == "cuda" and schedule.amp_dtype == "float16"
     scaler = torch.amp.GradScaler(device.type, enabled=use_scaler)
     batch = batch_size_of(model.config, schedule.batch_size)
+    if info.main:
+        _write_run_config(job, model.config, info.world)
     return _Context(job, info, device, model, optimizers, schedulers, scaler, groups, params, batch)
+
+
+def _write_run_config(job: TrainJob, config: Any, world: int) -> None:
+    """`run.json`: what this run trains with, including any loss terms left out."""
+    payload = {
+        "method": job.method,
+        "seed": job.seed,
+        "variant": job.protocol.variant,
+        "world": world,
+        "without_pretrained_losses": job.protocol.without_pretrained_losses,
+        "dropped_loss_terms": dropped_terms(job.method, job.protocol),
+        "model_config": to_dict(config),
+        "protocol": to_dict(job.protocol),
+    }
+    atomic_write_text(job.run_dir / "run.json", json.dumps(payload, indent=2) + "\n")
 
 
 def _loader(ctx: _Context, done: int) -> Iterator[dict[str, torch.Tensor]]:
@@ -246,6 +267,7 @@ def _state(ctx: _Context, step: int) -> dict[str, Any]:
         "seed": ctx.job.seed,
         "step": step,
         "world": ctx.info.world,
+        "model_config": to_dict(ctx.model.config),
         "model": ctx.model.state_dict(),
         "optimizers": {g: o.state_dict() for g, o in ctx.optimizers.items()},
         "schedulers": {g: s.state_dict() for g, s in ctx.schedulers.items()},
@@ -294,7 +316,7 @@ def _finish(ctx: _Context, steps: int, rate: float, losses: dict[str, float]) ->
     return result
 
 
-_FINAL_KEYS = ("method", "variant", "seed", "step", "model", "protocol")
+_FINAL_KEYS = ("method", "variant", "seed", "step", "model_config", "model", "protocol")
 
 
 def _peak_memory_mb(device: torch.device) -> float:
@@ -314,7 +336,8 @@ def _device_name(device: torch.device) -> str:
 
 
 class _Logger:
-    """`train_log.csv` (step, name, value, seconds) and TensorBoard events when available."""
+    """`train_log.csv` (step, name, value, seconds) and TensorBoard events (`events/`), the
+    same scalars in both; a resumed run drops what was logged after its checkpoint."""
 
     def __init__(self, run_dir: Path, enabled: bool, keep_until: int) -> None:
         self.enabled, self.path = enabled, run_dir / "train_log.csv"
@@ -324,7 +347,7 @@ class _Logger:
             return
         run_dir.mkdir(parents=True, exist_ok=True)
         _truncate_csv(self.path, keep_until)
-        self.writer = _tensorboard(run_dir / "events", keep_until)
+        self.writer = open_writer(run_dir / "events", keep_until + 1 if keep_until else None)
 
     def log(self, step: int, losses: dict[str, float], ctx: _Context) -> None:
         if not self.enabled or (step % ctx.job.protocol.schedule.log_every and step != 1):
@@ -339,8 +362,9 @@ class _Logger:
                 out.writerow(["step", "name", "value", "seconds"])
             out.writerows([step, k, repr(v), f"{seconds:.3f}"] for k, v in sorted(rows.items()))
         if self.writer is not None:
-            for key, value in rows.items():
+            for key, value in sorted(rows.items()):
                 self.writer.add_scalar(key, value, step)
+            self.writer.flush()  # on disk with the CSV row, before any checkpoint
 
     def __enter__(self) -> _Logger:
         return self
@@ -362,14 +386,6 @@ def _truncate_csv(path: Path, keep_until: int) -> None:
     buffer = io.StringIO()
     csv.writer(buffer).writerows(rows[:1] + [r for r in rows[1:] if int(r[0]) <= keep_until])
     atomic_write_text(path, buffer.getvalue())
-
-
-def _tensorboard(folder: Path, purge_step: int) -> Any:
-    try:
-        from torch.utils.tensorboard import SummaryWriter
-    except ImportError:  # tensorboard is optional: CSV only
-        return None
-    return SummaryWriter(str(folder), purge_step=purge_step or None)
 
 
 @contextlib.contextmanager

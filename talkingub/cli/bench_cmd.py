@@ -2,10 +2,13 @@
 
 Multi-GPU / multi-node: launch the same command with torchrun, e.g.
 `torchrun --nproc_per_node 4 -m talkingub bench run data/tub -o runs/bench --protocol paper-gpu`.
+Pretrained loss weights (`talkingub weights fetch vgg19 hopenet`) are checked before training
+starts; `--without-pretrained-losses` trains without those terms instead.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -39,6 +42,13 @@ def _options(func: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--resume", is_flag=True, help="Continue from each run's last checkpoint."),
         click.option("--steps", type=int, default=None, help="Override the protocol's step count."),
         click.option("--no-progress", is_flag=True, help="No progress bars (logs, CI)."),
+        click.option(
+            "--without-pretrained-losses",
+            is_flag=True,
+            help="Train without the loss terms that need pretrained weights (VGG-19 "
+            "perceptual, Hopenet head pose) instead of refusing when they are missing; "
+            "recorded in each run's run.json.",
+        ),
     ]
     for decorator in reversed(decorators):
         func = decorator(func)
@@ -55,6 +65,8 @@ def _run(**kw: Any) -> Any:
     protocol = load_protocol(kw["protocol"], methods=methods)
     if kw["steps"]:
         protocol = with_schedule(protocol, steps=kw["steps"])
+    if kw["without_pretrained_losses"]:
+        protocol = dataclasses.replace(protocol, without_pretrained_losses=True)
     return BenchRun(
         kw["build_dir"], kw["out_dir"], protocol, kw["device"], kw["resume"], not kw["no_progress"]
     )

@@ -1,6 +1,8 @@
 """`talkingub bench` end to end on CPU: a tiny build of real peer clips -> tiny training of
-PTUS and two baselines -> evaluation on the fixed lists -> tables; exact resume after SIGKILL;
-two torchrun (gloo) processes give the metrics of one."""
+PTUS and two baselines -> evaluation on the fixed lists -> tables; TensorBoard events that
+hold the logged scalars; exact resume after SIGKILL; two torchrun (gloo) processes give the
+metrics of one and train in lockstep; missing pretrained loss weights refuse, the explicit
+opt-out trains and is recorded; training loads none of the build-only libraries."""
 
 from __future__ import annotations
 
@@ -16,9 +18,15 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import torch
+import yaml
+from click.testing import CliRunner
 
+from talkingub.bench.events import read_scalars
 from talkingub.bench.lists import EvalLists
 from talkingub.bench.tables import aggregate_videos
+from talkingub.cli import main
+from talkingub.errors import WeightsMissingError
 
 pytestmark = pytest.mark.slow
 
@@ -110,6 +118,33 @@ def test_every_method_was_scored_on_the_same_cross_identity_list(
     assert videos == sorted(f"{i.item}.mp4" for i in lists.cross)
 
 
+def _assert_events_match_csv(run_dir: Path) -> None:
+    """The event files hold exactly the scalars of train_log.csv (float32 in the events)."""
+    log = pd.read_csv(run_dir / "train_log.csv")
+    expected = {
+        name: dict(zip(group["step"].astype(int), group["value"].astype(float)))
+        for name, group in log.groupby("name")
+    }
+    events = read_scalars(run_dir / "events")
+    assert sorted(events) == sorted(expected)
+    for name, series in expected.items():
+        assert sorted(events[name]) == sorted(series), name
+        for step, value in series.items():
+            assert events[name][step] == pytest.approx(value, rel=1e-6, abs=1e-12), (name, step)
+
+
+def test_training_writes_tensorboard_events_with_the_logged_scalars(
+    bench: tuple[Path, object],
+) -> None:
+    out, _ = bench
+    for method in METHODS:
+        run_dir = out / method / "seed-0"
+        _assert_events_match_csv(run_dir)
+        tags = read_scalars(run_dir / "events")
+        assert {"generator/total", "lr/generator"} <= set(tags)
+        assert sorted(tags["generator/total"]) == [1, 2]  # log_every 1, two steps
+
+
 TRAIN_SCRIPT = """
 import sys
 from pathlib import Path
@@ -149,6 +184,20 @@ def test_sigkill_after_a_checkpoint_then_resume_matches_an_uninterrupted_run(
     expected, got = _losses(tmp_path / "reference"), _losses(tmp_path / "killed")
     assert got["step"].max() == 10
     pd.testing.assert_frame_equal(got, expected, check_exact=True)
+    _assert_events_match_csv(tmp_path / "killed")  # rows after the checkpoint purged there too
+
+
+TORCHRUN = (sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node")
+
+
+def _torchrun(cmd: list[str]) -> subprocess.CompletedProcess[str]:
+    env = {**_env(), "GLOO_SOCKET_IFNAME": "lo"}  # single host: gloo pairs on loopback
+    done = subprocess.run(cmd, env=env, cwd=REPO, capture_output=True, text=True, timeout=400)
+    if done.returncode != 0 and "connectFullMesh" in done.stderr:
+        # gloo's pair handshake can time out on a loaded 2-core machine; that is the
+        # transport, not the code under test, so the launch is tried once more.
+        done = subprocess.run(cmd, env=env, cwd=REPO, capture_output=True, text=True, timeout=400)
+    return done
 
 
 def test_two_gloo_processes_give_the_metrics_of_one(
@@ -161,11 +210,7 @@ def test_two_gloo_processes_give_the_metrics_of_one(
     )
     shutil.copy(out / "eval_lists.json", copy / "eval_lists.json")
     cmd = [
-        sys.executable,
-        "-m",
-        "torch.distributed.run",
-        "--standalone",
-        "--nproc_per_node",
+        *TORCHRUN,
         "2",
         "-m",
         "talkingub",
@@ -180,12 +225,7 @@ def test_two_gloo_processes_give_the_metrics_of_one(
         "cpu",
         "--no-progress",
     ]
-    env = {**_env(), "GLOO_SOCKET_IFNAME": "lo"}  # single host: gloo pairs on loopback
-    done = subprocess.run(cmd, env=env, cwd=REPO, capture_output=True, text=True, timeout=400)
-    if done.returncode != 0 and "connectFullMesh" in done.stderr:
-        # gloo's pair handshake can time out on a loaded 2-core machine; that is the
-        # transport, not the code under test, so the launch is tried once more.
-        done = subprocess.run(cmd, env=env, cwd=REPO, capture_output=True, text=True, timeout=400)
+    done = _torchrun(cmd)
     assert done.returncode == 0, done.stderr[-3000:]
     one = json.loads((out / "fomm" / "seed-0" / "eval" / "summary.json").read_text())
     two = json.loads((copy / "fomm" / "seed-0" / "eval" / "summary.json").read_text())
@@ -199,3 +239,122 @@ def test_two_gloo_processes_give_the_metrics_of_one(
     pv_one = pd.read_parquet(out / "fomm" / "seed-0" / "eval" / "per_video.parquet")[cols]
     pv_two = pd.read_parquet(copy / "fomm" / "seed-0" / "eval" / "per_video.parquet")[cols]
     pd.testing.assert_frame_equal(pv_one, pv_two, rtol=1e-9)
+
+
+DDP_TRAIN_SCRIPT = """
+import json, sys
+from pathlib import Path
+import torch
+from talkingub.bench import train as T
+from talkingub.bench.protocol import load_protocol, with_schedule
+
+build, run_dir = Path(sys.argv[1]), Path(sys.argv[2])
+step_fn, finish_fn, losses = T._train_step, T._finish, []
+
+def step(ctx, batch, index):  # record this process's losses
+    out = step_fn(ctx, batch, index)
+    losses.append(out)
+    return out
+
+def finish(ctx, *args):  # record this process's final parameters
+    rank = ctx.info.rank
+    params = {k: v.detach().clone() for k, v in ctx.model.named_parameters()}
+    torch.save(params, run_dir / f"params-{rank}.pt")
+    (run_dir / f"losses-{rank}.json").write_text(json.dumps(losses))
+    return finish_fn(ctx, *args)
+
+T._train_step, T._finish = step, finish
+protocol = with_schedule(load_protocol("tiny-cpu", methods=("fomm",)), steps=2, batch_size=1)
+T.train(T.TrainJob("fomm", build, run_dir, protocol, device="cpu", progress=False))
+"""
+
+
+def test_two_gloo_processes_train_in_lockstep(tiny_build: Path, tmp_path: Path) -> None:
+    """Each process draws its own batch; averaged gradients keep the weights identical. The
+    first step of rank 0 sees the weights and the sample of a one-process run."""
+    script = tmp_path / "ddp_train.py"
+    script.write_text(DDP_TRAIN_SCRIPT)
+    runs = {}
+    for world in (1, 2):
+        runs[world] = tmp_path / f"world-{world}"
+        runs[world].mkdir()
+        done = _torchrun([*TORCHRUN, str(world), str(script), str(tiny_build), str(runs[world])])
+        assert done.returncode == 0, done.stderr[-3000:]
+    rank0, rank1 = (torch.load(runs[2] / f"params-{r}.pt") for r in (0, 1))
+    single = torch.load(runs[1] / "params-0.pt")
+    assert rank0.keys() == rank1.keys() == single.keys()
+    assert all(torch.equal(rank0[k], rank1[k]) for k in rank0), "ranks drifted apart"
+    assert not all(torch.equal(rank0[k], single[k]) for k in rank0), "rank 1 had no effect"
+    losses = {r: json.loads((runs[2] / f"losses-{r}.json").read_text()) for r in (0, 1)}
+    one = json.loads((runs[1] / "losses-0.json").read_text())
+    assert len(losses[0]) == len(losses[1]) == len(one) == 2
+    assert losses[0][0] == one[0]  # same initial weights, same first sample
+    assert losses[1][0]["generator/total"] != losses[0][0]["generator/total"]  # other batch
+    logged = _losses(runs[2])
+    for step, row in enumerate(losses[0], start=1):  # the CSV holds rank 0's values
+        got = logged[(logged["step"] == step) & ~logged["name"].str.startswith("lr/")]
+        assert dict(zip(got["name"], got["value"])) == pytest.approx(row, rel=1e-12)
+    assert json.loads((runs[2] / "train.json").read_text())["world"] == 2
+
+
+def _paper_like_osfv(folder: Path) -> Path:
+    """A protocol training OSFV's tiny network with the paper's pretrained loss teachers."""
+    config = yaml.safe_load((REPO / "baselines" / "osfv" / "configs" / "tiny.yaml").read_text())
+    config.update(perceptual="pretrained", head_pose_loss=True)
+    variant = folder / "osfv-paper-like.yaml"
+    variant.write_text(yaml.safe_dump(config))
+    protocol = yaml.safe_load((REPO / "benchmarks" / "protocols" / "tiny-cpu.yaml").read_text())
+    protocol.update(variant=str(variant), methods=["osfv"])
+    path = folder / "protocol.yaml"
+    path.write_text(yaml.safe_dump(protocol))
+    return path
+
+
+def test_missing_teacher_weights_refuse_and_the_opt_out_trains_and_is_recorded(
+    tiny_build: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TALKINGUB_WEIGHTS", str(tmp_path / "no-weights"))
+    out = tmp_path / "bench"
+    args = ["bench", "train", str(tiny_build), "-o", str(out), "--protocol"]
+    args += [str(_paper_like_osfv(tmp_path)), "--steps", "2", "--device", "cpu", "--no-progress"]
+    refused = CliRunner().invoke(main, args)
+    assert refused.exit_code == WeightsMissingError.exit_code, refused.output
+    assert "run `talkingub weights fetch vgg19 hopenet`" in refused.output
+    assert not (out / "osfv").exists()
+
+    trained = CliRunner().invoke(main, [*args, "--without-pretrained-losses"])
+    assert trained.exit_code == 0, trained.output
+    run_dir = out / "osfv" / "seed-0"
+    record = json.loads((run_dir / "run.json").read_text())
+    assert record["without_pretrained_losses"] is True
+    assert record["protocol"]["without_pretrained_losses"] is True
+    assert record["dropped_loss_terms"] == ["perceptual", "head_pose"]
+    assert (record["model_config"]["perceptual"], record["model_config"]["head_pose_loss"]) == (
+        "off",
+        False,
+    )
+    final = torch.load(run_dir / "final.pt", weights_only=False)
+    assert final["model_config"] == record["model_config"]
+    names = set(pd.read_csv(run_dir / "train_log.csv")["name"])
+    assert "generator/total" in names
+    assert not {"generator/perceptual", "generator/head_pose"} & names
+
+
+LEAN_TRAIN_SCRIPT = """
+import json, sys
+from talkingub.cli import main
+args = ["bench", "train", sys.argv[1], "-o", sys.argv[2], "--methods", "fomm", "--steps", "1",
+        "--device", "cpu", "--no-progress"]
+main.main(args, prog_name="talkingub", standalone_mode=False)
+print(json.dumps(sorted({m.split(".")[0] for m in sys.modules})))
+"""
+
+
+def test_bench_train_loads_no_build_only_library(tiny_build: Path, tmp_path: Path) -> None:
+    cmd = [sys.executable, "-c", LEAN_TRAIN_SCRIPT, str(tiny_build), str(tmp_path / "bench")]
+    done = subprocess.run(cmd, env=_env(), cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    loaded = set(json.loads(done.stdout.strip().splitlines()[-1]))
+    assert {"torch", "tensorboardX", "baselines"} <= loaded  # it did train and log
+    assert loaded.isdisjoint({"mediapipe", "dlib", "yt_dlp", "scenedetect"}), loaded
+    assert (tmp_path / "bench" / "fomm" / "seed-0" / "final.pt").is_file()
