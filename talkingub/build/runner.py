@@ -11,7 +11,7 @@ import pandas as pd
 
 from talkingub.build.analysis.plugins import check_backend
 from talkingub.build.config import BuildConfig
-from talkingub.build.executors import EXECUTORS
+from talkingub.build.executors import EXECUTORS, TaskLost
 from talkingub.build.output import assemble_outputs
 from talkingub.build.progress import BuildProgress
 from talkingub.build.types import SourceVideo
@@ -21,6 +21,7 @@ from talkingub.errors import ConfigError, ReasonedError
 from talkingub.fetch import FetchConfig
 from talkingub.fetch import run as run_fetch
 from talkingub.io.atomic import remove_stale_temps
+from talkingub.io.faults import video_fault
 
 
 @dataclasses.dataclass(frozen=True)
@@ -34,9 +35,15 @@ class BuildRun:
     progress: bool = True
     analysis_must_exist: bool = False  # refilter: never run detection
     ray_address: str | None = None  # executor "ray": "auto", "HOST:PORT", or None (local)
+    # hard wall-clock limit per video (analysis + encode), enforced by the process and ray
+    # executors by killing the worker (reason `timeout`); None or 0: no limit
+    video_timeout: float | None = 7200.0
 
     def executor_options(self) -> dict[str, Any]:
-        return {"address": self.ray_address} if self.executor == "ray" else {}
+        options: dict[str, Any] = {"timeout": self.video_timeout}
+        if self.executor == "ray":
+            options["address"] = self.ray_address
+        return options
 
 
 @dataclasses.dataclass(frozen=True)
@@ -100,10 +107,13 @@ def process_step(build: BuildRun, rows: list[dict[str, Any]]) -> list[VideoOutco
     work = build.out_dir / "work"
     jobs = [(video, build.recipe, work, build.analysis_must_exist) for video in todo]
     with BuildProgress(len(jobs), enabled=build.progress) as progress:
-        for job, (result, reason, detail) in executor.map_unordered(_process_one, jobs):
+        for job, answer in executor.map_unordered(_process_one, jobs):
             outcome = fetched[job[0].video_id]
-            outcome.result, outcome.reason, outcome.detail = result, reason, detail
-            progress.video_done(job[0].video_id, reason)
+            if isinstance(answer, TaskLost):  # the worker died or ran past video_timeout
+                outcome.reason, outcome.detail = answer.reason, answer.detail
+            else:
+                outcome.result, outcome.reason, outcome.detail = answer
+            progress.video_done(job[0].video_id, outcome.reason)
     return outcomes
 
 
@@ -126,6 +136,7 @@ def _process_one(
 ) -> tuple[VideoResult | None, str | None, str]:
     """Runs in a worker: a bad video becomes a reason code, never an exception."""
     video, config, work, must_exist = job
+    video_fault(video.video_id)  # tests only: TALKINGUB_FAULT_VIDEO kills or hangs this worker
     try:
         if must_exist:
             _require_analysis(video, config, work)

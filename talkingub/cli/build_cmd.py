@@ -101,6 +101,13 @@ def print_build_summary(summary: BuildSummary, console: Console | None = None) -
 @click.option(
     "--build-workers", type=int, default=2, show_default=True, help="Videos processed in parallel."
 )
+@click.option(
+    "--video-timeout",
+    type=click.FloatRange(min=0),
+    default=7200.0,
+    show_default=True,
+    help="Hard limit in seconds per video (process/ray executors kill the worker; 0: none).",
+)
 @threshold_options
 @fetch_options
 def build_command(
@@ -110,6 +117,7 @@ def build_command(
     stages: str,
     executor: str,
     build_workers: int,
+    video_timeout: float,
     ray_address: str | None,
     **opts: Any,
 ) -> None:
@@ -133,6 +141,7 @@ def build_command(
             executor=executor,
             workers=build_workers,
             ray_address=ray_address,
+            video_timeout=video_timeout or None,
             progress=not opts["no_progress"],
         )
     )
