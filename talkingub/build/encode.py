@@ -135,5 +135,5 @@ def _route(
                 out_dir / f"{clip_id}.mp4", fps, box, stream, rotation, config
             )
         writers[clip_id].write(frame)
-        if index - start == 10:
+        if index - start == (end - start) // 2:  # half a clip muxed into its temp file
             crash_point("clip.encoding")

@@ -48,5 +48,14 @@ def provenance(config: BuildConfig, outcomes: list[VideoOutcome]) -> dict[str, A
                 "pyarrow",
             )
         },
-        "ffmpeg": ffmpeg_version(),
+        "ffmpeg": ffmpeg_version(),  # the binary yt-dlp uses for section downloads
+        "libav": _libav_version(),  # the FFmpeg libraries PyAV decodes and encodes with
     }
+
+
+def _libav_version() -> str | None:
+    try:
+        import av
+    except ImportError:
+        return None
+    return str(getattr(av, "ffmpeg_version_info", "")) or None

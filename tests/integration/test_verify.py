@@ -1,16 +1,23 @@
-"""`talkingub verify` finds tampering: flipped byte, missing shard, dangling row, split leak."""
+"""`talkingub verify` finds tampering (flipped byte, missing shard, dangling row, split leak,
+wrong schema version); `build.json` records what produced the build."""
 
 from __future__ import annotations
 
+import importlib.metadata
+import json
 import shutil
+import subprocess
 from pathlib import Path
 
 import pandas as pd
 import pytest
 from click.testing import CliRunner
 
+import talkingub
+from talkingub.build import BuildConfig
 from talkingub.build.verify import verify_build
 from talkingub.cli import main
+from talkingub.config import config_hash
 
 pytestmark = pytest.mark.slow
 
@@ -73,3 +80,34 @@ def test_identity_in_both_splits(copy: Path) -> None:
     rewrite(copy / "videos.parquet", pd.concat([videos, leak]))
     problems = verify_build(copy)
     assert any("in both splits" in p and str(videos.iloc[0]["identity"]) in p for p in problems)
+
+
+def test_wrong_schema_version(copy: Path) -> None:
+    import pyarrow.parquet as pq
+
+    path = copy / "clips.parquet"
+    old = pq.read_table(path).replace_schema_metadata({b"talkingub.schema": b"talking-ub/0/clips"})
+    pq.write_table(old, path)
+    problems = verify_build(copy)
+    assert any(p.startswith("clips.parquet: schema 'talking-ub/0/clips'") for p in problems)
+    result = CliRunner().invoke(main, ["verify", str(copy)])
+    assert result.exit_code == 1 and "talking-ub/0/clips" in result.output
+
+
+def test_build_json_records_real_provenance(small_build: Path) -> None:
+    import av
+    import yt_dlp.version
+
+    from talkingub.tools.ffmpeg import ffmpeg_binary
+
+    meta = json.loads((small_build / "build.json").read_text())
+    found = meta["provenance"]
+    assert found["talkingub"] == talkingub.__version__ == importlib.metadata.version("talkingub")
+    assert found["config_hash"] == meta["config_hash"] == config_hash(BuildConfig())
+    backend = BuildConfig().analysis.backend
+    assert found["analysis_backends"] == [f"{backend} {importlib.metadata.version(backend)}"]
+    assert found["packages"]["yt-dlp"] == yt_dlp.version.__version__
+    assert found["packages"]["av"] == av.__version__
+    banner = subprocess.run([ffmpeg_binary(), "-version"], capture_output=True, text=True)
+    assert found["ffmpeg"] and found["ffmpeg"] in banner.stdout.splitlines()[0]
+    assert found["libav"] == av.ffmpeg_version_info

@@ -74,11 +74,16 @@ def two_hours(folder: Path) -> Path:
     return path
 
 
-def rotated(source: Path, folder: Path, degrees: int = 90) -> Path:
-    """The source turned on its side in the pixels, with a display matrix that turns it back."""
+def rotated(source: Path, folder: Path, degrees: int = 90, pad: int = 70) -> Path:
+    """The source padded to landscape (`pad` px of grey left and right), turned on its side in
+    the pixels, with a display matrix that turns it back: coded size is the displayed size
+    swapped, so a pipeline that ignores the matrix sees a portrait video lying on its side."""
     import av
 
-    frames = [np.ascontiguousarray(np.rot90(f, k=-degrees // 90)) for f in read_frames(source)]
+    frames = [
+        np.ascontiguousarray(np.rot90(_pad_sides(f, pad), k=-degrees // 90))
+        for f in read_frames(source)
+    ]
     path = folder / "rotated.mp4"
     h, w = frames[0].shape[:2]
     with av.open(str(path), mode="w") as container:
@@ -89,6 +94,27 @@ def rotated(source: Path, folder: Path, degrees: int = 90) -> Path:
             container.mux(stream.encode(av.VideoFrame.from_ndarray(image, format="rgb24")))
         container.mux(stream.encode())
     return path
+
+
+def _pad_sides(image: np.ndarray, pad: int) -> np.ndarray:
+    return np.pad(image, ((0, 0), (pad, pad), (0, 0)), constant_values=128)
+
+
+def coded_size(path: Path) -> tuple[int, int]:
+    """Width and height of the stored pixels (before any display rotation)."""
+    import av
+
+    with av.open(str(path)) as container:
+        context = container.streams.video[0].codec_context
+        return context.width, context.height
+
+
+def frame_times(path: Path) -> list[float]:
+    """Presentation time of every frame PyAV decodes, in seconds."""
+    import av
+
+    with av.open(str(path)) as container:
+        return [float(frame.time) for frame in container.decode(video=0)]
 
 
 def variable_frame_rate(source: Path, folder: Path) -> Path:
@@ -110,3 +136,47 @@ def variable_frame_rate(source: Path, folder: Path) -> Path:
             container.mux(stream.encode(frame))
         container.mux(stream.encode())
     return path
+
+
+# Faulty workers (talkingub.io.faults): rows whose worker SIGKILLs itself or hangs.
+FAULTS = "crasher:kill,hanger:hang"
+
+
+def faulty_manifest(manifest: Path, media: Path, folder: Path) -> Path:
+    """`manifest` plus a `crasher` row first and a `hanger` row last (both on `media`), so
+    the good rows run on the worker that replaces the crashed one."""
+    header, *good = manifest.read_text().splitlines()
+    crasher, hanger = (f"{vid},{media},{vid}" for vid in ("crasher", "hanger"))
+    path = folder / "faulty.csv"
+    path.write_text("\n".join([header, crasher, *good, hanger]) + "\n")
+    return path
+
+
+def seed(reference: Path, out: Path, keep: tuple[str, ...], drop_clips: bool = False) -> None:
+    """Copy the named per-video state of a finished build (never its dataset outputs)."""
+    import shutil
+
+    out.mkdir(parents=True)
+    for name in keep:
+        source = reference / name
+        if source.is_dir():
+            shutil.copytree(source, out / name)
+        else:
+            shutil.copy2(source, out / name)
+    if drop_clips:
+        for clips in (out / "work").glob("*/clips"):
+            shutil.rmtree(clips)
+
+
+def assert_faults_isolated(out: Path, reference: Path) -> None:
+    """The crasher and hanger rows failed with their reasons; the good rows match `reference`."""
+    import pandas as pd
+
+    videos = pd.read_parquet(out / "videos.parquet").set_index("video_id")
+    assert tuple(videos.loc["crasher", ["status", "reason"]]) == ("failed", "worker_crashed")
+    assert tuple(videos.loc["hanger", ["status", "reason"]]) == ("failed", "timeout")
+    clean = pd.read_parquet(reference / "videos.parquet").set_index("video_id")
+    columns = ["status", "frames", "n_clips_kept", "n_frames_kept"]
+    pd.testing.assert_frame_equal(
+        videos.loc[clean.index, columns], clean[columns], check_dtype=False
+    )
