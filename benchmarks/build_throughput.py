@@ -117,7 +117,7 @@ def stage_times(profile: cProfile.Profile) -> dict[str, float]:
 
 def scaling(path: Path, folder: Path) -> dict[str, float]:
     """Two copies of the video through the process executor with 1 and with 2 workers."""
-    from talkingub.build.executors import ProcessExecutor
+    from talkingub.build.executors import ProcessExecutor, TaskLost
     from talkingub.build.runner import _process_one
 
     copies = []
@@ -134,7 +134,9 @@ def scaling(path: Path, folder: Path) -> dict[str, float]:
         results = list(ProcessExecutor(workers).map_unordered(_process_one, jobs))
         times[workers] = time.perf_counter() - start
         cores[workers] = (_children_cpu() - cpu_before) / times[workers]
-        assert all(r[1][1] is None for r in results), results
+        lost = [(job[0].video_id, r) for job, r in results if isinstance(r, TaskLost)]
+        if lost or any(r[1] is not None for _, r in results):
+            raise RuntimeError(f"scaling run failed: {lost or results}")
     return {
         "one_worker_s": times[1],
         "two_workers_s": times[2],

@@ -66,19 +66,23 @@ class Scorer:
             if name in self.unavailable:
                 continue
             try:
-                metric = create_metric(name, **metric_options(name, self.config, sync))
+                metrics[name] = self._create(name, sync)
             except (WeightsMissingError, DependencyError) as exc:
                 if self.config.on_missing_weights == "raise":
                     raise
                 self.unavailable[name] = str(exc)
-                continue
-            if isinstance(metric, DetectorMixin):
-                key = metric.backend_name
-                if key not in self.backends:
-                    self.backends[key] = create_backend(key, **metric._backend_options)
-                metric._backend = self.backends[key]
-            metrics[name] = metric
         return metrics
+
+    def _create(self, name: str, sync: bool) -> Metric:
+        """The metric with its detector backend shared across metrics and videos (a backend
+        that cannot load makes its metric unavailable like a missing weights file does)."""
+        metric = create_metric(name, **metric_options(name, self.config, sync))
+        if isinstance(metric, DetectorMixin):
+            key = metric.backend_name
+            if key not in self.backends:
+                self.backends[key] = create_backend(key, **metric._backend_options)
+            metric._backend = self.backends[key]
+        return metric
 
     def score(
         self, index: int, pred: np.ndarray, refs: dict[str, np.ndarray]

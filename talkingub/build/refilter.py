@@ -21,7 +21,11 @@ ALLOWED_SECTIONS = ("filters", "split", "output")
 
 
 def refilter(
-    out_dir: Path, overrides: dict[str, Any], workers: int = 2, progress: bool = True
+    out_dir: Path,
+    overrides: dict[str, Any],
+    workers: int = 2,
+    progress: bool = True,
+    executor: str = "process",
 ) -> BuildSummary:
     meta_path = out_dir / "build.json"
     if not meta_path.is_file():
@@ -39,6 +43,7 @@ def refilter(
         recipe=recipe,
         stages=("process",),
         workers=workers,
+        executor=executor,
         progress=progress,
         analysis_must_exist=True,
     )

@@ -203,7 +203,9 @@ def test_refilter_changes_the_kept_set_without_detection(
 
     monkeypatch.setitem(ANALYZERS._entries, "mediapipe", type(entry)("mediapipe", forbidden))
     before = set(table(copy, "clips").query("status == 'kept'")["clip_id"])
-    refilter(copy, {"filters.face_ratio_min": 0.18}, workers=1, progress=False)
+    # serial: the patched registry must be the one the decisions run with (a spawned worker
+    # would import a fresh, unpatched registry and the guard could not fail)
+    refilter(copy, {"filters.face_ratio_min": 0.18}, workers=1, progress=False, executor="serial")
     after = set(table(copy, "clips").query("status == 'kept'")["clip_id"])
     assert before < after
     assert any(c.startswith("ted384") for c in after - before)
