@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import datetime
 import os
 from collections.abc import Iterator
 from typing import Any
 
 import torch
 import torch.distributed as dist
+
+from talkingub.errors import ConfigError
 
 
 @dataclasses.dataclass(frozen=True)
@@ -42,8 +45,21 @@ def init(device: str) -> DistInfo:
     rank, local = int(os.environ["RANK"]), int(os.environ.get("LOCAL_RANK", "0"))
     if not dist.is_initialized():
         backend = "nccl" if device.startswith("cuda") else "gloo"
-        dist.init_process_group(backend=backend)
+        dist.init_process_group(backend=backend, timeout=collective_timeout())
     return DistInfo(rank, world, local)
+
+
+def collective_timeout() -> datetime.timedelta | None:
+    """`TALKINGUB_DIST_TIMEOUT` seconds for the rendezvous and every collective (a stuck
+    peer then raises instead of hanging); unset: torch's default."""
+    value = os.environ.get("TALKINGUB_DIST_TIMEOUT")
+    if not value:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise ConfigError(f"TALKINGUB_DIST_TIMEOUT must be seconds, got {value!r}") from None
+    return datetime.timedelta(seconds=seconds)
 
 
 def device_for(device: str, info: DistInfo) -> torch.device:
