@@ -115,6 +115,21 @@ def _train(job: TrainJob, info: D.DistInfo) -> TrainResult:
     return _finish(ctx, steps, (steps - done) / elapsed, losses)
 
 
+@contextlib.contextmanager
+def harness_step(job: TrainJob) -> Iterator[tuple[Any, Any]]:
+    """(model, step) where `step(batch) -> losses` is exactly the optimisation step `train`
+    runs (autocast, scaler, channels-last, clipping, schedulers), without the data loader,
+    logs or checkpoints: what the throughput benchmark times."""
+    with D.session(job.device) as info:
+        ctx = _setup(job, info)
+        counter = iter(range(2**62))
+
+        def step(batch: dict[str, torch.Tensor]) -> dict[str, float]:
+            return _train_step(ctx, _to_device(batch, ctx), next(counter))
+
+        yield ctx.model, step
+
+
 def _setup(job: TrainJob, info: D.DistInfo) -> _Context:
     from talkingub.models.registry import create_model
 
