@@ -63,6 +63,9 @@ def print_build_summary(summary: BuildSummary, console: Console | None = None) -
         table.add_row(name, str(count))
     console.print(table)
     console.print(f"outputs: {summary.out_dir} (funnel.md, stats.json, shards/, *.parquet)")
+    fetched = summary.out_dir / "fetch.parquet"
+    if fetched.is_file():
+        console.print(f"fetch results: {fetched} (one row per manifest row)")
 
 
 @click.command("build")
