@@ -60,7 +60,7 @@ def write_reports(
     }
     atomic_write_text(out / "stats.json", json.dumps(stats, indent=2, sort_keys=True))
     atomic_write_text(out / "funnel.md", funnel_markdown(funnel, stats))
-    funnel_png(funnel, out / "funnel.png")
+    funnel_png(funnel, stats, out / "funnel.png")
     if build.recipe.output.contact_sheets:
         from talkingub.build.contact import write_contact_sheets
 
@@ -90,22 +90,61 @@ def funnel_markdown(funnel: list[tuple[str, int]], stats: dict[str, Any]) -> str
     return "\n".join(lines) + "\n"
 
 
-def funnel_png(funnel: list[tuple[str, int]], path: Path) -> Path:
+def funnel_png(funnel: list[tuple[str, int]], stats: dict[str, Any], path: Path) -> Path:
+    """Left: counts after every step, the paper's beside them; right: why things were not
+    kept (videos, sequences, frames by reason)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    names = [n for n, _ in funnel][::-1]
-    counts = [c for _, c in funnel][::-1]
-    fig, ax = plt.subplots(figsize=(7, 0.45 * len(names) + 1))
-    bars = ax.barh(names, [max(c, 0) for c in counts], color="#4c78a8")
-    for bar, count in zip(bars, counts):
-        ax.text(bar.get_width(), bar.get_y() + bar.get_height() / 2, f" {count}", va="center")
-    ax.set_xscale("symlog")
-    ax.set_title("talkingub build funnel")
+    reason_rows = _reason_rows(stats)
+    height = 0.45 * max(len(funnel), len(reason_rows)) + 1.2
+    fig, (left, right) = plt.subplots(1, 2, figsize=(13, height))
+    _funnel_axis(left, funnel)
+    _reasons_axis(right, reason_rows)
+    fig.suptitle(f"talkingub build funnel (config {stats['config_hash']})")
     fig.tight_layout()
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png", dpi=100, metadata={"Software": None})
     plt.close(fig)
     return path
+
+
+def _funnel_axis(ax: Any, funnel: list[tuple[str, int]]) -> None:
+    names = [n for n, _ in funnel][::-1]
+    ours = [max(c, 0) for _, c in funnel][::-1]
+    paper = [PAPER.get(n, 0) for n in names]
+    rows = range(len(names))
+    ax.barh([r + 0.2 for r in rows], ours, height=0.4, color="#4c78a8", label="this build")
+    ax.barh([r - 0.2 for r in rows], paper, height=0.4, color="#bab0ac", label="Talking-UB (paper)")
+    for row, count, published in zip(rows, ours, paper):
+        ax.text(count, row + 0.2, f" {count}", va="center", fontsize=8)
+        if published:
+            ax.text(published, row - 0.2, f" {published}", va="center", fontsize=8, color="#555")
+    ax.set_yticks(list(rows), names)
+    ax.set_xscale("symlog")
+    ax.set_title("count after each step")
+    ax.legend(loc="upper right", fontsize=8)
+
+
+def _reason_rows(stats: dict[str, Any]) -> list[tuple[str, int]]:
+    rows = []
+    for level, key in (("video", "video_reasons"), ("sequence", "sequence_reasons")):
+        rows += [(f"{level}: {reason}", n) for reason, n in stats[key].items()]
+    rows += [(f"frame: {reason}", n) for reason, n in stats["frame_reasons"].items()]
+    return rows
+
+
+def _reasons_axis(ax: Any, rows: list[tuple[str, int]]) -> None:
+    if not rows:
+        ax.text(0.5, 0.5, "nothing rejected", ha="center", va="center")
+        ax.set_axis_off()
+        return
+    labels, counts = [r for r, _ in rows][::-1], [n for _, n in rows][::-1]
+    colours = {"video": "#e45756", "sequence": "#f58518", "frame": "#72b7b2"}
+    bars = ax.barh(labels, counts, color=[colours[lab.split(":")[0]] for lab in labels])
+    for bar, count in zip(bars, counts):
+        ax.text(bar.get_width(), bar.get_y() + bar.get_height() / 2, f" {count}", va="center")
+    ax.set_xscale("symlog")
+    ax.set_title("not kept, by reason")
