@@ -58,15 +58,31 @@ def grid_video(
     source = resize(store.frames(source_clip, [item.source_frame])[0], size)
     driving = [resize(f, size) for f in store.frames(item.clip_id, frames)]
     outputs = {m: read_mp4(p) for m, p in method_videos.items() if p.is_file()}
+    labels = ["source", "driving", *outputs]
+    header = label_strip(labels, size)
     rows = []
     for t in range(len(frames)):
         cells = [source, driving[t]] + [
             resize(v[min(t, len(v) - 1)][: v.shape[1], : v.shape[2]], size)
             for v in outputs.values()
         ]
-        rows.append(np.concatenate(cells, axis=1))
+        rows.append(np.concatenate([header, np.concatenate(cells, axis=1)], axis=0))
     fps = float(store.index.clips[item.clip_id].meta.get("fps") or 25.0)
-    labels = ["source", "driving", *outputs]
     path.with_suffix(".txt").parent.mkdir(parents=True, exist_ok=True)
     path.with_suffix(".txt").write_text(" | ".join(labels) + f"\n{task}: {item.item}\n")
     return write_mp4(path, np.stack(rows), fps)
+
+
+def label_strip(labels: list[str], size: int, height: int = 24) -> np.ndarray:
+    """A white strip with each column's name centred over its `size`-wide cell (PIL only,
+    so the bench needs no OpenCV)."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    strip = Image.new("RGB", (size * len(labels), height), "white")
+    draw = ImageDraw.Draw(strip)
+    font = ImageFont.load_default(size=max(10, height * 2 // 3))
+    for i, label in enumerate(labels):
+        x0, y0, x1, y1 = draw.textbbox((0, 0), label, font=font)
+        origin = (i * size + max(0, (size - (x1 - x0)) // 2), (height - (y1 - y0)) // 2 - y0)
+        draw.text(origin, label, fill="black", font=font)
+    return np.asarray(strip)

@@ -25,6 +25,7 @@ from click.testing import CliRunner
 from talkingub.bench.events import read_scalars
 from talkingub.bench.lists import EvalLists
 from talkingub.bench.tables import aggregate_videos
+from talkingub.bench.video import read_mp4
 from talkingub.cli import main
 from talkingub.errors import WeightsMissingError
 
@@ -80,7 +81,11 @@ def test_tables_exist_and_list_every_method_and_metric(bench: tuple[Path, object
         assert metric.upper() in md and metric.upper() in tex
     assert "Published (PTUS paper)" in md and "26.610" in md
     assert (out / "tables" / "bars.png").stat().st_size > 1000
-    assert list((out / "tables" / "grids").glob("*.mp4"))
+    grids = sorted((out / "tables" / "grids").glob("*.mp4"))
+    assert grids
+    frames = read_mp4(grids[0])  # a label strip over source | driving | each method at 256
+    assert frames.shape[1:] == (256 + 24, 256 * (2 + len(METHODS)), 3)
+    assert frames[0, :24].min() < 128 < frames[0, :24].max()  # dark text on white
 
 
 def test_table_numbers_are_finite_and_re_aggregate_from_per_video(
