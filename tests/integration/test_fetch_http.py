@@ -156,3 +156,23 @@ def test_dry_run_probes_availability_and_downloads_nothing(
     assert (df.loc["local", "width"], df.loc["local", "height"]) == (700, 700)
     assert not any(p.is_file() for p in (tmp_path / "out" / "raw").rglob("*"))
     assert not (tmp_path / "out" / "fetch.parquet").exists()
+
+
+def test_proxy_and_cookies_reach_the_server(tmp_path: Path, server: LoopbackServer) -> None:
+    """--proxy: the only route to the made-up host is through the loopback proxy;
+    --cookies: the Netscape cookie file's cookie is sent with the request."""
+    cookies = tmp_path / "cookies.txt"
+    cookies.write_text(
+        "# Netscape HTTP Cookie File\n"
+        "video.invalid\tFALSE\t/\tFALSE\t4102444800\tsession\tsecret-token\n"
+    )
+    url = "http://video.invalid/v/swalwell.mp4"
+    df = fetch(
+        tmp_path,
+        manifest(tmp_path, [f"proxied,{url},,,eric"]),
+        proxy=server.url("").rstrip("/"),
+        cookies=cookies,
+    )
+    assert df.loc["proxied", "status"] == "ok", df[["reason", "error"]]
+    assert any(p.startswith("http://video.invalid/v/swalwell.mp4") for p in server.proxied)
+    assert any("session=secret-token" in c for c in server.cookies)

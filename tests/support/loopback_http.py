@@ -34,6 +34,8 @@ class Route:
 class _Handler(BaseHTTPRequestHandler):
     routes: ClassVar[dict[str, Route]] = {}
     hits: ClassVar[dict[str, int]] = {}
+    proxied: ClassVar[list[str]] = []  # absolute-URI requests (this server used as a proxy)
+    cookies: ClassVar[list[str]] = []  # Cookie headers received
 
     def log_message(self, format: str, *args: object) -> None:
         return
@@ -46,6 +48,11 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _serve(self, head: bool) -> None:
         path = self.path.split("?", 1)[0]
+        if "://" in path:  # "GET http://host/p HTTP/1.1": a client using this as its proxy
+            self.proxied.append(path)
+            path = "/" + path.split("://", 1)[1].split("/", 1)[-1]
+        if self.headers.get("Cookie"):
+            self.cookies.append(self.headers["Cookie"])
         self.hits[path] = self.hits.get(path, 0) + 1
         route = self.routes.get(path)
         if route is None:
@@ -98,7 +105,8 @@ def _byte_range(header: str | None, size: int) -> tuple[int, int]:
 
 class LoopbackServer:
     def __init__(self, routes: dict[str, Route]) -> None:
-        handler = type("Handler", (_Handler,), {"routes": dict(routes), "hits": {}})
+        state = {"routes": dict(routes), "hits": {}, "proxied": [], "cookies": []}
+        handler = type("Handler", (_Handler,), state)
         self._handler = handler
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self.httpd.daemon_threads = True
@@ -109,6 +117,14 @@ class LoopbackServer:
 
     def hits(self, path: str) -> int:
         return self._handler.hits.get(path, 0)
+
+    @property
+    def proxied(self) -> list[str]:
+        return self._handler.proxied
+
+    @property
+    def cookies(self) -> list[str]:
+        return self._handler.cookies
 
 
 @contextmanager
