@@ -1,4 +1,5 @@
-"""Contact sheets: one PNG per video, a tile per sequence with its crop box and decision."""
+"""Contact sheets: one PNG per video, a tile per sequence: a frame with its crop box, the crop
+itself (what the 256x256 clip shows) and the decision with its reason."""
 
 from __future__ import annotations
 
@@ -23,11 +24,11 @@ def _sheet(out: Path, video_id: str, clips: list[dict[str, Any]]) -> Path:
 
     thumbs = _thumbs(out / "work" / video_id / "thumbs")
     tiles = [_tile(clip, thumbs) for clip in clips]
-    cols = min(4, len(tiles))
+    cols = min(3, len(tiles))
     rows = (len(tiles) + cols - 1) // cols
-    sheet = Image.new("RGB", (cols * TILE, rows * (TILE + 36)), "white")
+    sheet = Image.new("RGB", (cols * 2 * TILE, rows * (TILE + 36)), "white")
     for i, tile in enumerate(tiles):
-        sheet.paste(tile, ((i % cols) * TILE, (i // cols) * (TILE + 36)))
+        sheet.paste(tile, ((i % cols) * 2 * TILE, (i // cols) * (TILE + 36)))
     path = out / "contact_sheets" / f"{video_id}.png"
     with atomic_path(path) as tmp:
         sheet.save(tmp, format="PNG")
@@ -41,18 +42,21 @@ def _thumbs(folder: Path) -> dict[int, Path]:
 def _tile(clip: dict[str, Any], thumbs: dict[int, Path]) -> Any:
     from PIL import Image, ImageDraw
 
-    tile = Image.new("RGB", (TILE, TILE + 36), "white")
+    tile = Image.new("RGB", (2 * TILE, TILE + 36), "white")
     middle = (clip["start"] + clip["end"]) / 2
     if thumbs:
         nearest = min(thumbs, key=lambda i: (not clip["start"] <= i < clip["end"], abs(i - middle)))
-        image = Image.open(thumbs[nearest]).convert("RGB")
-        scale = TILE / max(image.size)
-        image = image.resize((round(image.width * scale), round(image.height * scale)))
+        frame = Image.open(thumbs[nearest]).convert("RGB")
+        crop = _crop_panel(frame, clip)
+        scale = TILE / max(frame.size)
+        image = frame.resize((round(frame.width * scale), round(frame.height * scale)))
         _draw_crop(ImageDraw.Draw(image), clip, image.size)
         tile.paste(image, ((TILE - image.width) // 2, (TILE - image.height) // 2))
+        if crop is not None:
+            tile.paste(crop, (TILE, 0))
     draw = ImageDraw.Draw(tile)
     colour = COLOURS.get(clip["status"], (0, 0, 0))
-    draw.rectangle([0, 0, TILE - 1, TILE + 35], outline=colour, width=3)
+    draw.rectangle([0, 0, 2 * TILE - 1, TILE + 35], outline=colour, width=3)
     label = clip["status"] if clip["status"] == "kept" else f"{clip['reason']}"
     ratio = clip.get("score_face_ratio_median")
     draw.text((6, TILE + 2), f"{label}  f{clip['start']}-{clip['end']}", fill=colour)
@@ -64,10 +68,20 @@ def _tile(clip: dict[str, Any], thumbs: dict[int, Path]) -> Any:
 
 def _draw_crop(draw: Any, clip: dict[str, Any], size: tuple[int, int]) -> None:
     norm = clip.get("crop_norm")
-    if not norm:
+    if norm is None or len(norm) == 0:
         return
     w, h = size
     x0, y0 = norm[0] * w, norm[1] * h
     draw.rectangle(
         [x0, y0, x0 + norm[2] * w, y0 + norm[3] * h], outline=COLOURS[clip["status"]], width=2
     )
+
+
+def _crop_panel(frame: Any, clip: dict[str, Any]) -> Any:
+    """The clip's square crop cut from the thumbnail, at TILE px (None without a crop box)."""
+    norm = clip.get("crop_norm")
+    if norm is None or len(norm) == 0:
+        return None
+    w, h = frame.size
+    box = (norm[0] * w, norm[1] * h, (norm[0] + norm[2]) * w, (norm[1] + norm[3]) * h)
+    return frame.crop(tuple(round(v) for v in box)).resize((TILE, TILE))

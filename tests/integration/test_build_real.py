@@ -184,7 +184,10 @@ def test_funnel_contact_sheets_and_export(built: Path) -> None:
     assert Image.open(built / "funnel.png").size[0] > 100
     videos = table(built, "videos")
     for vid in videos.loc[videos["frames"].notna(), "video_id"]:
-        assert Image.open(built / "contact_sheets" / f"{vid}.png").size[0] >= 240
+        assert Image.open(built / "contact_sheets" / f"{vid}.png").size[0] >= 480
+    # a kept sequence's tile: the frame with its box, then the crop itself (not blank)
+    sheet = np.asarray(Image.open(built / "contact_sheets" / "presenter.png").convert("L"))
+    assert sheet[:240, 240:480].std() > 20
     exported = sorted((built / "export" / "fomm").rglob("*.mp4"))
     clips = table(built, "clips")
     assert len(exported) == len(clips[clips["shard"].notna()])
