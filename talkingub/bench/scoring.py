@@ -17,12 +17,11 @@ import torch
 from torchmetrics import Metric
 
 from talkingub.bench.protocol import EvalConfig
-from talkingub.errors import DependencyError, WeightsMissingError
 from talkingub.metrics.base import FrameMetric, MetricResult
-from talkingub.metrics.catalog import create_metric
 from talkingub.metrics.detection import DetectorMixin
 from talkingub.metrics.frechet import FrechetDistance
-from talkingub.vision.base import Backend, create_backend
+from talkingub.metrics.suite import MetricSet, build_metric_set
+from talkingub.vision.base import Backend
 
 # Metrics that compare identity with the *source* image in the cross-identity task.
 IDENTITY_METRICS = ("aed", "csim")
@@ -56,33 +55,25 @@ class Scorer:
         self.config, self.variants = config, variants
         self.unavailable: dict[str, str] = {}
         self.totals: dict[str, dict[str, Metric]] = {}
-        self.backends: dict[str, Backend] = {}
+        self.shared = MetricSet()  # detector backends shared by every metric and video
         for variant in variants:
             self.totals[variant.task] = self._build(variant.metrics, sync=True)
 
-    def _build(self, names: tuple[str, ...], sync: bool) -> dict[str, Metric]:
-        metrics: dict[str, Metric] = {}
-        for name in names:
-            if name in self.unavailable:
-                continue
-            try:
-                metrics[name] = self._create(name, sync)
-            except (WeightsMissingError, DependencyError) as exc:
-                if self.config.on_missing_weights == "raise":
-                    raise
-                self.unavailable[name] = str(exc)
-        return metrics
+    @property
+    def backends(self) -> dict[str, Backend]:
+        return self.shared.backends
 
-    def _create(self, name: str, sync: bool) -> Metric:
-        """The metric with its detector backend shared across metrics and videos (a backend
-        that cannot load makes its metric unavailable like a missing weights file does)."""
-        metric = create_metric(name, **metric_options(name, self.config, sync))
-        if isinstance(metric, DetectorMixin):
-            key = metric.backend_name
-            if key not in self.backends:
-                self.backends[key] = create_backend(key, **metric._backend_options)
-            metric._backend = self.backends[key]
-        return metric
+    def _build(self, names: tuple[str, ...], sync: bool) -> dict[str, Metric]:
+        """Metrics not already known to be unavailable (a missing weights file or a backend
+        that cannot load is n/a, or raises with `on_missing_weights: raise`)."""
+        built = build_metric_set(
+            [n for n in names if n not in self.unavailable],
+            lambda name: metric_options(name, self.config, sync),
+            self.config.on_missing_weights,
+            share=self.shared,
+        )
+        self.unavailable.update(built.unavailable)
+        return built.metrics
 
     def score(
         self, index: int, pred: np.ndarray, refs: dict[str, np.ndarray]

@@ -40,9 +40,15 @@ def build_metric_set(
     names: Iterable[str],
     options: Callable[[str], dict[str, Any]],
     on_unavailable: OnUnavailable = "raise",
+    share: MetricSet | None = None,
 ) -> MetricSet:
-    """Create each metric with `options(name)`, one backend instance per backend name."""
+    """Create each metric with `options(name)`, one backend instance per backend name.
+
+    `share`: an earlier set whose backends (and backend failures) the new metrics reuse, so
+    repeated sets (e.g. one per video) load each detector once."""
     built = MetricSet()
+    if share is not None:
+        built.backends, built.backend_failures = share.backends, share.backend_failures
     for name in names:
         try:
             built.metrics[name] = _create(name, options(name), built)

@@ -7,10 +7,10 @@ from typing import Any
 import numpy as np
 import pytest
 
-from talkingub.bench import scoring
 from talkingub.bench.protocol import EvalConfig
 from talkingub.bench.scoring import Scorer, Variant
 from talkingub.errors import DependencyError
+from talkingub.metrics import suite
 
 
 def _frames(seed: int) -> np.ndarray:
@@ -22,7 +22,7 @@ def blocked_backends(monkeypatch: pytest.MonkeyPatch) -> None:
     def cannot_load(name: str, **_: Any) -> None:
         raise DependencyError(f"backend {name} needs a package that is not installed")
 
-    monkeypatch.setattr(scoring, "create_backend", cannot_load)
+    monkeypatch.setattr(suite, "create_backend", cannot_load)
 
 
 @pytest.mark.usefixtures("blocked_backends")
