@@ -9,6 +9,7 @@ coalesced all-reduce per optimiser group after backward: the same arithmetic as 
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import dataclasses
 import datetime
@@ -46,6 +47,7 @@ def init(device: str) -> DistInfo:
     if not dist.is_initialized():
         backend = "nccl" if device.startswith("cuda") else "gloo"
         dist.init_process_group(backend=backend, timeout=collective_timeout())
+        atexit.register(shutdown)
     return DistInfo(rank, world, local)
 
 
@@ -110,14 +112,13 @@ def gather_objects(obj: Any, info: DistInfo) -> list[Any]:
 
 @contextlib.contextmanager
 def session(device: str) -> Iterator[DistInfo]:
-    """Join (or reuse) the process group; leave it only if this call joined it."""
-    joined = not (dist.is_available() and dist.is_initialized())
-    info = init(device)
-    try:
-        yield info
-    finally:
-        if joined:
-            shutdown(info)
+    """Join the process group, or reuse it: a process joins once and leaves at exit.
+
+    Leaving and re-joining within one process (e.g. `bench eval`: the lists, then each
+    method) races on the torchrun rendezvous store, whose keys a new group reuses: a rank
+    can read its peer's address from the group just destroyed and fail with gloo's
+    `connectFullMesh ... Connection refused` (seen on this project's 2-core machine)."""
+    yield init(device)
 
 
 def barrier(info: DistInfo) -> None:
@@ -125,6 +126,6 @@ def barrier(info: DistInfo) -> None:
         dist.barrier()
 
 
-def shutdown(info: DistInfo) -> None:
-    if info.active and dist.is_initialized():
+def shutdown() -> None:
+    if dist.is_initialized():
         dist.destroy_process_group()
