@@ -16,6 +16,7 @@ import contextlib
 import csv
 import dataclasses
 import io
+import itertools
 import json
 import time
 from collections.abc import Iterator
@@ -122,7 +123,7 @@ def harness_step(job: TrainJob) -> Iterator[tuple[Any, Any]]:
     logs or checkpoints: what the throughput benchmark times."""
     with D.session(job.device) as info:
         ctx = _setup(job, info)
-        counter = iter(range(2**62))
+        counter = itertools.count()
 
         def step(batch: dict[str, torch.Tensor]) -> dict[str, float]:
             return _train_step(ctx, _to_device(batch, ctx), next(counter))
