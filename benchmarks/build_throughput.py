@@ -6,7 +6,8 @@ H.264 (pillar-boxed) and looped to 60 s. Measured in one run:
   (b) the full processing pass (decode + shots + person analysis at 3 fps + background +
       filters + crop/resize/encode) in source-seconds per wall-second;
   (c) b / a;  (d) time per stage (profile);  (e) four videos with 1 vs 2 workers, beside
-      the machine's own 2-process ceiling.
+      the machine's own 2-process ceiling;  (f) CPU seconds of (a) and (b): the pass's CPU
+      work spread perfectly over this machine's cores bounds (c) from above.
 
     python -m benchmarks.build_throughput [--seconds 60] [--skip-1080p]
 """
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import os
 import pstats
 import resource
 import shutil
@@ -32,6 +34,7 @@ SOURCE = "video-retalking/examples/face/1.mp4"
 COPIES = 4  # videos in the scaling runs (2 per worker with 2 workers)
 STAGES = {  # profile functions -> stage names
     "decode.py:_decode": "decode + shot detection",
+    "shots.py:push": "shot detection (PySceneDetect, part of the above)",
     "mediapipe_backend.py:detect": "person analysis (MediaPipe)",
     "measure.py:measure_frame": "measurements",
     "background.py:thumbnail": "background test",
@@ -75,16 +78,17 @@ def make_input(height: int, seconds: int, folder: Path) -> Path:
     return out
 
 
-def decode_only(path: Path) -> float:
+def decode_only(path: Path) -> tuple[float, float]:
+    """(wall seconds, CPU seconds of all threads) to decode every frame."""
     import av
 
-    start = time.perf_counter()
+    cpu, start = _self_cpu(), time.perf_counter()
     with av.open(str(path)) as container:
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
         for _ in container.decode(stream):
             pass
-    return time.perf_counter() - start
+    return time.perf_counter() - start, _self_cpu() - cpu
 
 
 def source(path: Path, video_id: str) -> Any:
@@ -97,14 +101,14 @@ def source(path: Path, video_id: str) -> Any:
     )
 
 
-def full_pass(path: Path, work: Path) -> float:
-    """Wall seconds of one uncached processing pass (no profiler: it slows Python code)."""
+def full_pass(path: Path, work: Path) -> tuple[float, float]:
+    """(wall, CPU) seconds of one uncached processing pass (no profiler: it slows Python)."""
     from talkingub.build.unit import process_video
 
     shutil.rmtree(work, ignore_errors=True)
-    start = time.perf_counter()
+    cpu, start = _self_cpu(), time.perf_counter()
     process_video(source(path, path.stem), BuildConfig(), work)
-    return time.perf_counter() - start
+    return time.perf_counter() - start, _self_cpu() - cpu
 
 
 def profiled_pass(path: Path, work: Path) -> tuple[float, dict[str, float]]:
@@ -189,6 +193,11 @@ def machine_ceiling(n: int = 20_000_000) -> dict[str, float]:
     return {"serial_s": serial, "parallel_s": parallel, "speedup": serial / parallel}
 
 
+def _self_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)  # every thread of this process
+    return usage.ru_utime + usage.ru_stime
+
+
 def _children_cpu() -> float:
     """CPU seconds used by this process and its finished children (the pool's workers)."""
     total = 0.0
@@ -200,20 +209,26 @@ def _children_cpu() -> float:
 
 def measure(height: int, seconds: int, folder: Path, with_scaling: bool) -> dict[str, Any]:
     video = make_input(height, seconds, folder)
-    decode_s = decode_only(video)
+    decode_s, decode_cpu = decode_only(video)
     from talkingub.build.unit import _analyzer
 
     _analyzer(BuildConfig())  # load the models once (cached per process), outside the timing
-    pass_s = full_pass(video, folder / f"work-{height}")
+    pass_s, pass_cpu = full_pass(video, folder / f"work-{height}")
     profiled_s, stages = profiled_pass(video, folder / f"work-{height}")
+    cores = len(os.sched_getaffinity(0))
     row: dict[str, Any] = {
         "input": f"{SOURCE} at {height}p, looped to {seconds} s, 25 fps",
         "decode_only_s": decode_s,
+        "decode_only_cpu_s": decode_cpu,
         "decode_only_source_s_per_s": seconds / decode_s,
         "full_pass_source_s_per_s": seconds / pass_s,
         "ratio_pass_over_decode": decode_s / pass_s,
         "stage_seconds": stages,
         "full_pass_s": pass_s,
+        "full_pass_cpu_s": pass_cpu,
+        "cores": cores,
+        # the ratio if the pass's CPU work were spread perfectly over every core
+        "cpu_bound_ratio_ceiling": decode_s / (pass_cpu / cores),
         "profiled_pass_s": profiled_s,
     }
     if with_scaling:
@@ -261,6 +276,11 @@ def print_table(results: dict[str, Any]) -> None:
             f"{k} {v:.1f} s" for k, v in sorted(row["stage_seconds"].items(), key=lambda kv: -kv[1])
         )
         Console().print(f"{name} stages (profiled, {row['profiled_pass_s']:.1f} s): {stages}")
+        Console().print(
+            f"{name} CPU: decode only {row['decode_only_cpu_s']:.1f} s, full pass "
+            f"{row['full_pass_cpu_s']:.1f} s; on {row['cores']} cores the ratio cannot exceed "
+            f"{row['cpu_bound_ratio_ceiling']:.3f}"
+        )
         if "scaling" in row:
             sc, ceiling = row["scaling"], row["machine_two_process_ceiling"]["speedup"]
             Console().print(

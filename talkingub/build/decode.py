@@ -1,8 +1,8 @@
 """One decoding pass per source video (PyAV): shot-detection frames and analysis frames.
 
-Every frame's luma plane is area-resized to a small image for PySceneDetect (luminance
-only); frames on the analysis grid (`sample_fps`) are also kept as RGB at
-`max_side`. Display rotation (phone videos) is applied; nothing else runs per frame in Python.
+Every frame's luma plane is resized to a small image for PySceneDetect (luminance only);
+frames on the analysis grid (`sample_fps`) are also kept as RGB at `max_side`. Display
+rotation (phone videos) is applied; nothing else runs per frame in Python.
 """
 
 from __future__ import annotations
@@ -56,16 +56,17 @@ def _decode(
     stream.thread_type = "AUTO"
     fps = float(stream.average_rate or stream.guessed_rate or 25.0)
     detector = ShotDetector(shots, fps)
+    scalers = _Scalers()
     kept: list[AnalysedFrame] = []
     count, next_time, size = 0, 0.0, (0, 0)
     for index, (frame, rotation) in enumerate(_frames(container, stream)):
         if time.monotonic() > deadline:
             raise ReasonedError("timeout", "analysis exceeded decode_timeout")
         size = _display_size(frame, rotation)
-        detector.push(index, _small_bgr(frame, rotation, shots.downscale_width))
+        detector.push(index, scalers.small_bgr(frame, rotation, shots.downscale_width))
         t = index / fps
         if t + 1e-6 >= next_time:
-            kept.append(_analysis_frame(frame, rotation, index, t, analysis.max_side))
+            kept.append(scalers.analysis_frame(frame, rotation, index, t, analysis.max_side))
             next_time += 1.0 / analysis.sample_fps
         count = index + 1
     if count == 0:
@@ -88,29 +89,43 @@ def _rotate(image: np.ndarray, rotation: int) -> np.ndarray:
     return np.ascontiguousarray(np.rot90(image, k=turns)) if turns else image
 
 
-def _small_bgr(frame: Any, rotation: int, width: int) -> np.ndarray:
-    """Luma only, read from the decoder's Y plane without a colour conversion, area-resized;
-    returned as 3 equal channels for PySceneDetect (which then scores luminance changes)."""
-    import cv2
-
-    luma = _luma(frame)
-    h, w = luma.shape
-    height = max(2, round(h * width / w / 2) * 2)
-    small = cv2.resize(luma, (width, height), interpolation=cv2.INTER_AREA)
-    return _rotate(cv2.cvtColor(small, cv2.COLOR_GRAY2BGR), rotation)
+_PLANAR_YUV = ("yuv420p", "yuvj420p", "yuv422p", "yuvj422p", "yuv444p", "nv12")
 
 
 def _luma(frame: Any) -> np.ndarray:
-    if frame.format.name in ("yuv420p", "yuvj420p", "yuv422p", "yuvj422p", "yuv444p", "nv12"):
+    if frame.format.name in _PLANAR_YUV:
         plane = frame.planes[0]
         raw = np.frombuffer(plane, np.uint8).reshape(frame.height, plane.line_size)
         return raw[:, : frame.width]
     return frame.to_ndarray(format="gray")
 
 
-def _analysis_frame(
-    frame: Any, rotation: int, index: int, t: float, max_side: int
-) -> AnalysedFrame:
-    w, h = analysis_size(frame.width, frame.height, max_side)
-    image = _rotate(frame.reformat(width=w, height=h, format="rgb24").to_ndarray(), rotation)
-    return AnalysedFrame(index=index, time=t, image=image, scale=frame.width / w)
+class _Scalers:
+    """Per-frame image preparation of one decoding pass. The RGB analysis frames reuse one
+    swscale context: PyAV's `frame.reformat` builds a new one per frame object (0.95 vs 0.25 ms
+    per 720p frame here)."""
+
+    def __init__(self) -> None:
+        from av.video.reformatter import VideoReformatter
+
+        self.rgb = VideoReformatter()
+
+    def small_bgr(self, frame: Any, rotation: int, width: int) -> np.ndarray:
+        """The decoder's Y plane (no colour or range conversion) resized bilinearly, as 3
+        equal channels for PySceneDetect (which then scores luminance changes). Bilinear is
+        PySceneDetect's own default when its SceneManager downscales (0.07 ms for 720p ->
+        256 px here; INTER_AREA took 0.44 ms)."""
+        import cv2
+
+        height = max(2, round(frame.height * width / frame.width / 2) * 2)
+        small = cv2.resize(_luma(frame), (width, height), interpolation=cv2.INTER_LINEAR)
+        return _rotate(cv2.cvtColor(small, cv2.COLOR_GRAY2BGR), rotation)
+
+    def analysis_frame(
+        self, frame: Any, rotation: int, index: int, t: float, max_side: int
+    ) -> AnalysedFrame:
+        w, h = analysis_size(frame.width, frame.height, max_side)
+        rgb = self.rgb.reformat(frame, width=w, height=h, format="rgb24").to_ndarray()
+        return AnalysedFrame(
+            index=index, time=t, image=_rotate(rgb, rotation), scale=frame.width / w
+        )

@@ -1,8 +1,9 @@
 """The per-video work unit: analyse once (cached), decide, encode kept clips (cached).
 
 Cache layout under `<out>/work/<video_id>/`:
-- `analysis-<key>.json`: raw measurements per sequence (key = hash of the analysis settings
-  and the video's sha256), written atomically; a later run or `refilter` reuses it.
+- `analysis-<key>.json`: raw measurements per sequence (key = hash of the analysis settings,
+  `MEASURE_REVISION` and the video's sha256), written atomically; a later run or `refilter`
+  reuses it.
 - `thumbs/<frame>.jpg`: a few analysis frames for contact sheets.
 - `clips/<clip_id>-<hash>.mp4`: encoded 256x256 clips (hash of range + crop + encode settings).
 """
@@ -30,6 +31,9 @@ from talkingub.io.atomic import atomic_path, atomic_write_text
 _ANALYZER_CACHE: dict[str, Any] = {}
 MIN_SIDE = 32  # smaller frames cannot hold a 256-px crop or a detectable face
 MAX_ASPECT = 8  # wider/taller than 8:1 is a banner or a broken stream, not a talking video
+# Bumped whenever the code changes what is measured for the same settings (decoding, models,
+# measurement rules), so that caches from older versions are not reused.
+MEASURE_REVISION = 2
 THUMB_EVERY = 6  # keep every 6th analysed frame (2 s at 3 fps) as a contact-sheet thumbnail
 
 
@@ -81,7 +85,9 @@ def decide(analysis: Analysis, config: BuildConfig) -> list[ClipPlan]:
 
 
 def analysis_path(video: SourceVideo, config: BuildConfig, work: Path) -> Path:
-    key = hashlib.sha256(f"{config.analysis_key()}:{video.sha256}".encode()).hexdigest()[:16]
+    key = hashlib.sha256(
+        f"{config.analysis_key()}:{MEASURE_REVISION}:{video.sha256}".encode()
+    ).hexdigest()[:16]
     return video_dir(work, video.video_id) / f"analysis-{key}.json"
 
 
