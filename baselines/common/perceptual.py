@@ -108,8 +108,10 @@ class PerceptualLoss(nn.Module):
 
 
 def _rescale(image: torch.Tensor, scale: float) -> torch.Tensor:
+    """Antialiased bilinear downscale, in float32: under bfloat16 autocast the prediction
+    arrives in bfloat16, for which the CPU antialias kernel does not exist."""
     if scale == 1.0:
         return image
     return F.interpolate(
-        image, scale_factor=scale, mode="bilinear", align_corners=False, antialias=True
+        image.float(), scale_factor=scale, mode="bilinear", align_corners=False, antialias=True
     )

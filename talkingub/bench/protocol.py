@@ -34,9 +34,13 @@ class ScheduleConfig:
     checkpoint_every: int = 50
     log_every: int = 10
     grad_clip: float = 0.0  # global L2 norm per optimiser group; 0 = off
-    amp: bool = True  # only takes effect on CUDA
+    amp: bool = True  # autocast; on CUDA only, unless amp_on_cpu
     amp_dtype: Literal["bfloat16", "float16"] = "bfloat16"  # float16 adds a GradScaler
-    channels_last: bool = True  # only on CUDA
+    channels_last: bool = True  # on CUDA only, unless channels_last_on_cpu
+    # the CUDA speed paths on CPU as well (bfloat16 autocast pays on CPUs with AMX/AVX512-BF16;
+    # the test suite uses them to run the AMP and channels-last code without a GPU)
+    amp_on_cpu: bool = False
+    channels_last_on_cpu: bool = False
     lr_milestones: bool = True  # model config milestones (epochs) mapped onto `steps`
     num_workers: int = 0
     deterministic: bool = False  # torch.use_deterministic_algorithms + single thread

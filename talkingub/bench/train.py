@@ -36,6 +36,7 @@ from talkingub.bench.optim import (
     epoch_at,
     ordered_groups,
 )
+from talkingub.bench.precision import amp_enabled, channels_last_enabled, to_channels_last
 from talkingub.bench.pretrained import dropped_terms, model_config, require_weights
 from talkingub.bench.protocol import Protocol
 from talkingub.config import to_dict
@@ -86,7 +87,11 @@ class _Context:
 
     @property
     def amp(self) -> bool:
-        return self.job.protocol.schedule.amp and self.device.type == "cuda"
+        return amp_enabled(self.job.protocol.schedule, self.device)
+
+    @property
+    def channels_last(self) -> bool:
+        return channels_last_enabled(self.job.protocol.schedule, self.device)
 
 
 def train(job: TrainJob) -> TrainResult:
@@ -142,14 +147,14 @@ def _setup(job: TrainJob, info: D.DistInfo) -> _Context:
     torch.manual_seed(job.seed)  # identical initial weights on every process
     config = model_config(job.method, job.protocol)
     model = create_model(job.method, config).to(device).train()
-    if schedule.channels_last and device.type == "cuda":
-        model = model.to(memory_format=torch.channels_last)
+    if channels_last_enabled(schedule, device):
+        to_channels_last(model)
     D.broadcast_parameters(model, info)
     optimizers = build_optimizers(model)
     groups = ordered_groups(list(optimizers))
     params = {g: [p for grp in optimizers[g].param_groups for p in grp["params"]] for g in groups}
     schedulers = build_schedulers(optimizers, model.config, schedule.steps, schedule.lr_milestones)
-    use_scaler = schedule.amp and device.type == "cuda" and schedule.amp_dtype == "float16"
+    use_scaler = amp_enabled(schedule, device) and schedule.amp_dtype == "float16"
     scaler = torch.amp.GradScaler(device.type, enabled=use_scaler)
     batch = batch_size_of(model.config, schedule.batch_size)
     if info.main:
@@ -215,12 +220,11 @@ def _prime_lazy_modules(ctx: _Context) -> None:
 
 
 def _to_device(batch: dict[str, torch.Tensor], ctx: _Context) -> dict[str, torch.Tensor]:
-    fmt = torch.channels_last if ctx.job.protocol.schedule.channels_last else None
     out = {}
     for key, value in batch.items():
         value = value.to(ctx.device, non_blocking=True)
-        if fmt is not None and ctx.device.type == "cuda" and value.dim() == 4:
-            value = value.contiguous(memory_format=fmt)
+        if ctx.channels_last and value.dim() == 4:
+            value = value.contiguous(memory_format=torch.channels_last)
         out[key] = value
     return out
 
