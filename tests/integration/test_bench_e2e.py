@@ -384,3 +384,19 @@ def test_bench_train_loads_no_build_only_library(tiny_build: Path, tmp_path: Pat
     assert {"torch", "tensorboardX", "baselines"} <= loaded  # it did train and log
     assert loaded.isdisjoint({"mediapipe", "dlib", "yt_dlp", "scenedetect"}), loaded
     assert (tmp_path / "bench" / "fomm" / "seed-0" / "final.pt").is_file()
+
+
+def test_gpu_bench_script_runs_at_cpu_scale(tiny_build: Path, tmp_path: Path) -> None:
+    """benchmarks.bench_gpu (the prepared GPU measurement) through its own CLI, tiny on CPU:
+    a JSON row per method with finite speed, memory and inference figures."""
+    from benchmarks.bench_gpu import main as bench_gpu
+
+    args = ["run", str(tiny_build), "--device", "cpu", "--variant", "tiny", "--steps", "2"]
+    path = bench_gpu([*args, "--methods", "fomm,lia", "--results", str(tmp_path)])
+    assert path is not None and path.parent == tmp_path
+    payload = json.loads(path.read_text())
+    assert [r["method"] for r in payload["rows"]] == ["fomm", "lia"]
+    for row in payload["rows"]:
+        assert row["steps"] == 2 and row["device"].startswith("cpu")
+        for key in ("steps_per_s", "peak_memory_mb", "inference_ms_per_frame", "params_m"):
+            assert math.isfinite(row[key]) and row[key] > 0, key
