@@ -4,8 +4,8 @@ The detector's per-frame `content_val` score (its weighted HSV/edge distance to 
 frame; luminance only here) is read after each frame and kept (record scores, decide by
 threshold): the cut score of each shot goes into clips.parquet. No StatsManager is attached:
 with one, ContentDetector also computes a Canny edge map of every frame for its stats, which
-tripled its cost per frame (1.06 vs 0.22 ms at 256 px here) for a score the luma-only
-weights ignore.
+made it five times as costly per frame (1.06 vs 0.22 ms at 256 px here) for a score the
+luma-only weights ignore.
 """
 
 from __future__ import annotations

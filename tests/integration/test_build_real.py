@@ -126,6 +126,10 @@ def test_concatenation_is_split_at_the_cut_and_a_pan_is_rejected(built: Path) ->
     bounds = set(concat["start"]) | set(concat["end"])
     assert any(abs(b - 135) <= 1 for b in bounds), bounds  # presenter clip has 135 frames
     assert not ((concat["start"] < 134) & (concat["end"] > 136)).any()
+    # the shot opened by the cut records ContentDetector's score there (above its threshold)
+    after_cut = concat[concat["shot"] > 0]
+    assert len(after_cut) and (after_cut["score_shot_cut"] >= BuildConfig().shots.threshold).all()
+    assert (concat.loc[concat["start"] == 0, "score_shot_cut"] == 0).all()
     pan = clips[clips["video_id"] == "pan"]
     assert (pan["status"] == "rejected").all()
     assert "background_moving" in set(pan["reason"])
