@@ -51,7 +51,7 @@ def prepare(build_dir: Path) -> Path:
 
 
 def protocol_for(variant: str, methods: tuple[str, ...], steps: int) -> Any:
-    from talkingub.bench.pretrained import missing_weights
+    from talkingub.bench.pretrained import without_missing_teachers
     from talkingub.bench.protocol import load_protocol, with_schedule
 
     protocol = load_protocol(PROTOCOLS[variant], methods=methods, seeds=(0,))
@@ -65,9 +65,7 @@ def protocol_for(variant: str, methods: tuple[str, ...], steps: int) -> Any:
         exclude_first_frame=False,
     )
     protocol = dataclasses.replace(protocol, evaluation=evaluation)
-    if missing_weights(list(methods), protocol):
-        protocol = dataclasses.replace(protocol, without_pretrained_losses=True)
-    return protocol
+    return without_missing_teachers(methods, protocol)
 
 
 def bench(build_dir: Path, out_dir: Path, protocol: Any, device: str) -> list[dict[str, Any]]:

@@ -82,13 +82,13 @@ def decode_only(path: Path) -> tuple[float, float]:
     """(wall seconds, CPU seconds of all threads) to decode every frame."""
     import av
 
-    cpu, start = _self_cpu(), time.perf_counter()
+    cpu, start = _cpu(), time.perf_counter()
     with av.open(str(path)) as container:
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
         for _ in container.decode(stream):
             pass
-    return time.perf_counter() - start, _self_cpu() - cpu
+    return time.perf_counter() - start, _cpu() - cpu
 
 
 def source(path: Path, video_id: str) -> Any:
@@ -106,9 +106,9 @@ def full_pass(path: Path, work: Path) -> tuple[float, float]:
     from talkingub.build.unit import process_video
 
     shutil.rmtree(work, ignore_errors=True)
-    cpu, start = _self_cpu(), time.perf_counter()
+    cpu, start = _cpu(), time.perf_counter()
     process_video(source(path, path.stem), BuildConfig(), work)
-    return time.perf_counter() - start, _self_cpu() - cpu
+    return time.perf_counter() - start, _cpu() - cpu
 
 
 def profiled_pass(path: Path, work: Path) -> tuple[float, dict[str, float]]:
@@ -193,18 +193,14 @@ def machine_ceiling(n: int = 20_000_000) -> dict[str, float]:
     return {"serial_s": serial, "parallel_s": parallel, "speedup": serial / parallel}
 
 
-def _self_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)  # every thread of this process
+def _cpu(who: int = resource.RUSAGE_SELF) -> float:
+    usage = resource.getrusage(who)  # RUSAGE_SELF: every thread of this process
     return usage.ru_utime + usage.ru_stime
 
 
 def _children_cpu() -> float:
     """CPU seconds used by this process and its finished children (the pool's workers)."""
-    total = 0.0
-    for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN):
-        usage = resource.getrusage(who)
-        total += usage.ru_utime + usage.ru_stime
-    return total
+    return _cpu() + _cpu(resource.RUSAGE_CHILDREN)
 
 
 def measure(height: int, seconds: int, folder: Path, with_scaling: bool) -> dict[str, Any]:

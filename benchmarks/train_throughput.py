@@ -40,15 +40,13 @@ class Setting:
 
 
 def protocol_for(setting: Setting) -> Any:
-    from talkingub.bench.pretrained import missing_weights
+    from talkingub.bench.pretrained import without_missing_teachers
     from talkingub.bench.protocol import load_protocol, with_schedule
 
     cuda = setting.device.startswith("cuda")
     protocol = load_protocol("paper-gpu" if cuda else "tiny-cpu", methods=[setting.model])
     protocol = with_schedule(protocol, batch_size=setting.batch, deterministic=False)
-    if missing_weights([setting.model], protocol):
-        protocol = dataclasses.replace(protocol, without_pretrained_losses=True)
-    return protocol
+    return without_missing_teachers([setting.model], protocol)
 
 
 def batch_for(config: Any, batch: int, device: str) -> dict[str, Any]:
@@ -125,23 +123,19 @@ def inference(model: Any, data: dict[str, Any], device: str, frames: int = 8) ->
     """`reconstruct` ms/frame: fp32 always, fp16 (autocast) on CUDA."""
     import torch
 
+    from tests.unit.models.test_zoo import reconstruct_inputs
+
     model.eval()
-    driving = torch.stack([data["driving"][:1]] * frames, dim=1)
-    extra = {
-        "source_face": data["source_face"][:1],
-        "driving_face": torch.stack([data["driving_face"][:1]] * frames, dim=1),
-        "source_face_box": data["source_face_box"][:1],
-        "driving_face_box": torch.stack([data["driving_face_box"][:1]] * frames, dim=1),
-    }
+    source, driving, extra = reconstruct_inputs(data, frames)
     dtypes = {"fp32": None, **({"fp16": torch.float16} if device.startswith("cuda") else {})}
     out = {}
     for label, dtype in dtypes.items():
         kind = torch.device(device).type
         with torch.no_grad(), torch.autocast(kind, dtype=dtype, enabled=dtype is not None):
-            model.reconstruct(data["source"][:1], driving, **extra)  # warm-up
+            model.reconstruct(source, driving, **extra)  # warm-up
             _sync(device)
             start = time.perf_counter()
-            model.reconstruct(data["source"][:1], driving, **extra)
+            model.reconstruct(source, driving, **extra)
             _sync(device)
         out[f"reconstruct_ms_per_frame_{label}"] = (time.perf_counter() - start) * 1000 / frames
     return out

@@ -75,6 +75,14 @@ def missing_weights(methods: Iterable[str], protocol: Protocol) -> dict[str, lis
     return missing
 
 
+def without_missing_teachers(methods: Iterable[str], protocol: Protocol) -> Protocol:
+    """The protocol, switched to `without_pretrained_losses` when any teacher weights for
+    these methods are absent (what the benchmark scripts train with offline)."""
+    if missing_weights(methods, protocol):
+        return dataclasses.replace(protocol, without_pretrained_losses=True)
+    return protocol
+
+
 def require_weights(methods: Iterable[str], protocol: Protocol) -> None:
     """Refuse (WeightsMissingError) before training when a teacher's weights are absent."""
     missing = missing_weights(methods, protocol)

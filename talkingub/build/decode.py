@@ -52,21 +52,23 @@ def decode_video(
 def _decode(
     container: Any, shots: ShotConfig, analysis: AnalysisConfig, deadline: float
 ) -> DecodeResult:
+    from av.video.reformatter import VideoReformatter
+
     stream = container.streams.video[0]
     stream.thread_type = "AUTO"
     fps = float(stream.average_rate or stream.guessed_rate or 25.0)
     detector = ShotDetector(shots, fps)
-    scalers = _Scalers()
+    scaler = VideoReformatter()
     kept: list[AnalysedFrame] = []
     count, next_time, size = 0, 0.0, (0, 0)
     for index, (frame, rotation) in enumerate(_frames(container, stream)):
         if time.monotonic() > deadline:
             raise ReasonedError("timeout", "analysis exceeded decode_timeout")
         size = _display_size(frame, rotation)
-        detector.push(index, scalers.small_bgr(frame, rotation, shots.downscale_width))
+        detector.push(index, _small_bgr(frame, rotation, shots.downscale_width))
         t = index / fps
         if t + 1e-6 >= next_time:
-            kept.append(scalers.analysis_frame(frame, rotation, index, t, analysis.max_side))
+            kept.append(_analysis_frame(frame, rotation, index, t, analysis.max_side, scaler))
             next_time += 1.0 / analysis.sample_fps
         count = index + 1
     if count == 0:
@@ -100,32 +102,24 @@ def _luma(frame: Any) -> np.ndarray:
     return frame.to_ndarray(format="gray")
 
 
-class _Scalers:
-    """Per-frame image preparation of one decoding pass. The RGB analysis frames reuse one
-    swscale context: PyAV's `frame.reformat` builds a new one per frame object (0.95 vs 0.25 ms
-    per 720p frame here)."""
+def _small_bgr(frame: Any, rotation: int, width: int) -> np.ndarray:
+    """The decoder's Y plane (no colour or range conversion) resized bilinearly, as 3 equal
+    channels for PySceneDetect (which then scores luminance changes). Bilinear is
+    PySceneDetect's own default when its SceneManager downscales (0.07 ms for 720p -> 256 px
+    here; INTER_AREA took 0.44 ms)."""
+    import cv2
 
-    def __init__(self) -> None:
-        from av.video.reformatter import VideoReformatter
+    height = max(2, round(frame.height * width / frame.width / 2) * 2)
+    small = cv2.resize(_luma(frame), (width, height), interpolation=cv2.INTER_LINEAR)
+    return _rotate(cv2.cvtColor(small, cv2.COLOR_GRAY2BGR), rotation)
 
-        self.rgb = VideoReformatter()
 
-    def small_bgr(self, frame: Any, rotation: int, width: int) -> np.ndarray:
-        """The decoder's Y plane (no colour or range conversion) resized bilinearly, as 3
-        equal channels for PySceneDetect (which then scores luminance changes). Bilinear is
-        PySceneDetect's own default when its SceneManager downscales (0.07 ms for 720p ->
-        256 px here; INTER_AREA took 0.44 ms)."""
-        import cv2
-
-        height = max(2, round(frame.height * width / frame.width / 2) * 2)
-        small = cv2.resize(_luma(frame), (width, height), interpolation=cv2.INTER_LINEAR)
-        return _rotate(cv2.cvtColor(small, cv2.COLOR_GRAY2BGR), rotation)
-
-    def analysis_frame(
-        self, frame: Any, rotation: int, index: int, t: float, max_side: int
-    ) -> AnalysedFrame:
-        w, h = analysis_size(frame.width, frame.height, max_side)
-        rgb = self.rgb.reformat(frame, width=w, height=h, format="rgb24").to_ndarray()
-        return AnalysedFrame(
-            index=index, time=t, image=_rotate(rgb, rotation), scale=frame.width / w
-        )
+def _analysis_frame(
+    frame: Any, rotation: int, index: int, t: float, max_side: int, scaler: Any
+) -> AnalysedFrame:
+    """RGB at `max_side`. `scaler` is one VideoReformatter reused for every frame of the
+    video: PyAV's `frame.reformat` builds a new swscale context per frame object (0.95 vs
+    0.25 ms per 720p frame here)."""
+    w, h = analysis_size(frame.width, frame.height, max_side)
+    rgb = scaler.reformat(frame, width=w, height=h, format="rgb24").to_ndarray()
+    return AnalysedFrame(index=index, time=t, image=_rotate(rgb, rotation), scale=frame.width / w)

@@ -19,7 +19,7 @@ from talkingub.bench.optim import batch_size_of
 from talkingub.bench.precision import to_channels_last
 from talkingub.bench.protocol import load_protocol, with_schedule
 from talkingub.bench.train import TrainJob, harness_step
-from tests.unit.models.test_zoo import make_batch
+from tests.unit.models.test_zoo import make_batch, reconstruct_inputs
 
 
 def _job(method: str, dtype: str, run_dir: Path) -> TrainJob:
@@ -53,17 +53,9 @@ def test_amp_channels_last_step_is_finite(method: str, dtype: str, tmp_path: Pat
 def _reconstruct(model: object, batch: dict[str, torch.Tensor], dtype: torch.dtype) -> torch.Tensor:
     """Two driving frames through `reconstruct` under autocast (the fp16 inference row of
     benchmarks.train_throughput, and bench eval's bfloat16 generation)."""
-
-    def video(key: str) -> torch.Tensor:
-        return torch.stack([batch[key][:1]] * 2, dim=1)
-
-    extra = {
-        "source_face": batch["source_face"][:1],
-        "source_face_box": batch["source_face_box"][:1],
-    }
-    extra |= {k: video(k) for k in ("driving_face", "driving_face_box")}
+    source, driving, extra = reconstruct_inputs(batch, 2)
     with torch.no_grad(), torch.autocast("cpu", dtype=dtype):
-        return model.reconstruct(batch["source"][:1], video("driving"), **extra)  # type: ignore[attr-defined]
+        return model.reconstruct(source, driving, **extra)  # type: ignore[attr-defined]
 
 
 def test_channels_last_handles_3d_convolutions() -> None:

@@ -34,6 +34,20 @@ def make_batch(config: object, batch: int = 2) -> dict[str, torch.Tensor]:
     }
 
 
+def reconstruct_inputs(
+    batch: dict[str, torch.Tensor], frames: int
+) -> tuple[torch.Tensor, torch.Tensor, dict[str, torch.Tensor]]:
+    """(source [1, ...], driving video [1, T, ...], face extras) for `reconstruct`: the first
+    sample as the source, its driving frame repeated `frames` times."""
+
+    def video(key: str) -> torch.Tensor:
+        return torch.stack([batch[key][:1]] * frames, dim=1)
+
+    extra = {k: batch[k][:1] for k in ("source_face", "source_face_box")}
+    extra |= {k: video(k) for k in ("driving_face", "driving_face_box")}
+    return batch["source"][:1], video("driving"), extra
+
+
 def test_registry_lists_every_model() -> None:
     expected = ["fomm", "mraa", "tpsmm", "lia", "osfv", "ptus", "ptus-no-fbmd", "ptus-no-lgmd"]
     assert sorted(expected) == MODELS
