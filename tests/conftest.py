@@ -95,3 +95,9 @@ def swalwell_mp4(peers_dir: Path) -> Path:
 def ted_grid_mp4(peers_dir: Path) -> Path:
     """Multi-person comparison grid, 1700x1152 (negative case)."""
     return peer(peers_dir, "mraa/web/videos/ted-comparison/example1.mp4")
+
+
+@pytest.fixture(scope="session")
+def obama_mov(peers_dir: Path) -> Path:
+    """Barack Obama, head and shoulders, 256x256 MOV with audio (LIA vox obama.mov)."""
+    return peer(peers_dir, "lia/data/vox/obama.mov")

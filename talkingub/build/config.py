@@ -40,13 +40,20 @@ class AnalysisConfig:
 class FilterConfig:
     face_ratio_min: float = 1 / 3  # Talking-UB: face height >= 1/3 of upper-body height
     face_ratio_max: float = 2 / 3  # ... and <= 2/3
+    # upper body in view: torso shown below the shoulder line, in face heights (calibrated on
+    # the peer clips: head-only and head-and-shoulders <= 0.30, chest-up >= 0.55; README)
+    min_torso: float = 0.4
     max_upscale: float = 1.0  # crop side (source px) must be >= output_size / max_upscale
     min_sharpness: float = 20.0  # variance of the Laplacian on the 128-px face crop
     min_seconds: float = 2.0  # shortest kept sequence
     bg_max_step: float = 10.0  # mean |diff| (0-255) of background between analysed frames
     bg_max_drift: float = 14.0  # mean |diff| of background, first vs any frame of a sequence
-    max_people: int = 1  # sequences showing more faces than this are rejected
-    max_crop_jitter: float = 0.15  # face-centre spread / crop side tolerated in one clip
+    max_people: int = 1  # frames showing more faces or person regions than this fail
+    # a sequence where this share of analysed frames shows several people is multiple_people
+    # as a whole (a video grid: most cells' faces are too small to be found on every frame)
+    multi_person_share: float = 0.15
+    max_gap: int = 2  # analysed frames of a face-detection miss bridged inside a clip
+    max_face_overhang: float = 0.25  # share of the PTUS face box allowed outside the crop
 
 
 @dataclasses.dataclass(frozen=True)

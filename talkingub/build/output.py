@@ -17,6 +17,7 @@ from talkingub.build import tables
 from talkingub.build.provenance import provenance
 from talkingub.build.report import write_reports
 from talkingub.build.shards import remove_stale_shards, write_sha256sums, write_shards
+from talkingub.build.sources import add_source_fields, licence_summary, source_fields
 from talkingub.build.split import VideoKey, assign_splits, find_duplicates
 from talkingub.config import config_hash
 from talkingub.io.atomic import atomic_path, atomic_write_text
@@ -48,7 +49,7 @@ def assemble_outputs(build: BuildRun, outcomes: list[VideoOutcome]) -> BuildSumm
     from talkingub.build.export import export_layouts
 
     export_layouts(build, clips)
-    return BuildSummary(build.out_dir, chash, funnel, paths)
+    return BuildSummary(build.out_dir, chash, funnel, paths, licence_summary(clips))
 
 
 def split_step(
@@ -82,6 +83,9 @@ def collect_rows(
         vid = outcome.row["video_id"]
         split = splits.get(vid)
         v_clips, v_frames, v_samples = _video_rows(build, outcome, split, chash)
+        source = source_fields(outcome.row)
+        for record in (*v_clips, *(s["json"] for s in v_samples)):
+            add_source_fields(record, source)
         clips += v_clips
         frames += v_frames
         samples += v_samples
@@ -103,12 +107,15 @@ def _video_rows(
         chosen = picks.get(plan.clip_id, [])
         path = result.clip_paths.get(plan.clip_id)
         clips.append(tables.clip_record(plan, identity, split, len(chosen), size, path))
-        if plan.status != "kept" or path is None:
-            frames += tables.rejected_frame_records(plan, split, identity, size, build.recipe)
-            continue
-        faces = tables.face_track(plan, build.recipe.crop.face_scale)
-        frames += tables.kept_frame_records(plan, chosen, split, identity, size, faces)
-        if chosen:
+        sharded = plan.status == "kept" and path is not None
+        sampled = chosen if sharded else []
+        faces = (
+            tables.clipped_track(tables.face_track(plan, build.recipe.crop.face_scale))
+            if sharded
+            else []
+        )
+        frames += tables.frame_records(plan, sampled, split, identity, size, faces, build.recipe)
+        if sampled and path is not None:
             samples.append(tables.shard_sample(plan, identity, split, chosen, path, faces, chash))
     return clips, frames, samples
 
@@ -124,7 +131,7 @@ def _video_record(
     kept = [c for c in clips if c["status"] == "kept" and c["n_sampled"] > 0]
     status, reason, detail = _video_status(outcome, clips, kept)
     result = outcome.result
-    return {
+    record = {
         "video_id": row["video_id"],
         "url": row.get("url"),
         "identity": row.get("identity"),
@@ -149,6 +156,8 @@ def _video_record(
         if result
         else None,
     }
+    # the same provenance keys as clips and shard JSON (source_url repeats url)
+    return add_source_fields(record, source_fields(row))
 
 
 def _video_status(

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from talkingub.build.sources import licence_summary
 from talkingub.io.atomic import atomic_path, atomic_write_text
 
 if TYPE_CHECKING:
@@ -21,18 +22,21 @@ def funnel_counts(
 ) -> list[tuple[str, int]]:
     kept_clips = [c for c in clips if c["status"] == "kept" and c["n_sampled"] > 0]
     kept_videos = [v for v in videos if v["status"] == "kept"]
-    kept_frames = [f for f in frames if f["status"] == "kept"]
+    sampled = [f for f in frames if f["sampled"]]
+    analysed = [f for f in frames if f["analysed"]]
     return [
         ("input rows", len(videos)),
         ("fetched", sum(v["fetch_status"] == "ok" for v in videos)),
         ("analysed", sum(v["frames"] is not None for v in videos)),
-        ("sequences", len(clips)),
-        ("sequences kept", len(kept_clips)),
+        ("analysed frames", len(analysed)),
+        ("analysed frames kept", sum(f["status"] == "kept" for f in analysed)),
+        ("segments", len(clips)),
+        ("clips kept", len(kept_clips)),
         ("videos kept", len(kept_videos)),
         ("train videos", sum(v["split"] == "train" for v in kept_videos)),
         ("test videos", sum(v["split"] == "test" for v in kept_videos)),
-        ("train frames", sum(f["split"] == "train" for f in kept_frames)),
-        ("test frames", sum(f["split"] == "test" for f in kept_frames)),
+        ("train frames", sum(f["split"] == "train" for f in sampled)),
+        ("test frames", sum(f["split"] == "test" for f in sampled)),
     ]
 
 
@@ -54,7 +58,8 @@ def write_reports(
         "paper": PAPER,
         "video_reasons": reasons(videos),
         "sequence_reasons": reasons(clips),
-        "frame_reasons": reasons(frames),
+        "frame_reasons": reasons([f for f in frames if f["analysed"]]),
+        "licences": dict(licence_summary(clips)),  # kept sequences per manifest license
         "config_hash": meta["config_hash"],
         "provenance": meta["provenance"],
     }
@@ -87,7 +92,15 @@ def funnel_markdown(funnel: list[tuple[str, int]], stats: dict[str, Any]) -> str
     ):
         lines += ["", f"## {title} not kept, by reason", "", "| reason | count |", "|---|---:|"]
         lines += [f"| {r} | {n} |" for r, n in stats[key].items()] or ["| (none) | 0 |"]
+    lines += ["", "## Clips kept, by licence", "", "| license | count |", "|---|---:|"]
+    licences = stats.get("licences", {}).items()
+    lines += [f"| {_cell(name)} | {n} |" for name, n in licences] or ["| (none) | 0 |"]
     return "\n".join(lines) + "\n"
+
+
+def _cell(text: str) -> str:
+    """Free text as one Markdown table cell."""
+    return " ".join(text.split()).replace("|", "\\|")
 
 
 def funnel_png(funnel: list[tuple[str, int]], stats: dict[str, Any], path: Path) -> Path:

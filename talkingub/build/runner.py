@@ -52,6 +52,8 @@ class BuildSummary:
     config_hash: str
     funnel: list[tuple[str, int]]
     outputs: dict[str, Path]
+    # kept clips per manifest `license` value ("(none)" when empty), most clips first
+    licences: list[tuple[str, int]] = dataclasses.field(default_factory=list)
 
 
 @dataclasses.dataclass

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from talkingub.build.config import BuildConfig
-from talkingub.build.crop import face_crop
+from talkingub.build.crop import clip_face, face_crop
 from talkingub.build.filters import ClipPlan, frame_reason
 from talkingub.build.split import sample_test, sample_train
 from talkingub.build.types import FrameMeasure
@@ -27,19 +27,27 @@ def sampled_indices(result: VideoResult, split: str, config: BuildConfig) -> dic
 
 
 def nearest_measure(plan: ClipPlan, source_frame: int) -> FrameMeasure:
-    indices = [m.index for m in plan.frames]
+    """The measured frame at or before `source_frame` (bridged gaps have no measurement)."""
+    measured = [m for m in plan.frames if m.face_box is not None] or plan.frames
+    indices = [m.index for m in measured]
     pos = bisect.bisect_right(indices, source_frame) - 1
-    return plan.frames[max(pos, 0)]
+    return measured[max(pos, 0)]
 
 
 def face_track(plan: ClipPlan, scale: float) -> list[list[float] | None]:
-    """Face crop box (normalised to the clip) for every clip frame, linearly interpolated."""
+    """Face crop box (normalised to the clip, unclipped) for every clip frame, interpolated
+    linearly between analysed frames."""
     assert plan.crop is not None
     known = [(m.index, face_crop(m.face_box, plan.crop, scale)) for m in plan.frames if m.face_box]
     out: list[list[float] | None] = []
     for frame in range(plan.start, plan.end):
         out.append(_interpolate(known, frame))
     return out
+
+
+def clipped_track(track: list[list[float] | None]) -> list[tuple[list[float], float] | None]:
+    """Each face box clipped to the crop, with the share of it that was outside."""
+    return [None if box is None else clip_face(box) for box in track]
 
 
 def _interpolate(known: list[tuple[int, list[float]]], frame: int) -> list[float] | None:
@@ -90,33 +98,35 @@ def clip_record(
     }
 
 
-def kept_frame_records(
+def frame_records(
     plan: ClipPlan,
     picks: list[int],
     split: str,
     identity: str,
     size: tuple[int, int],
-    faces: list[list[float] | None],
+    faces: list[tuple[list[float], float] | None],
+    config: BuildConfig,
 ) -> list[dict[str, Any]]:
-    rows = []
+    """One row per analysed frame of the plan, and one per sampled output frame (`picks`,
+    clip-frame offsets); a sampled frame that is also an analysed frame is one row."""
+    rows: dict[int, dict[str, Any]] = {}
+    for k, m in enumerate(plan.frames):
+        gate = plan.gates[k] if plan.gates else frame_reason(m, config.filters)
+        bridged = bool(plan.bridged[k]) if plan.bridged else False
+        kept = plan.status == "kept" and (gate is None or bridged)
+        reason = None if kept else (gate or plan.reason)
+        row = _frame_row(plan, m, split, identity, size, m.index, None, kept, reason, None)
+        rows[m.index] = {**row, "analysed": True, "gate": gate, "bridged": bridged}
     for i in picks:
-        m = nearest_measure(plan, plan.start + i)
-        rows.append(
-            _frame_row(plan, m, split, identity, size, plan.start + i, i, "kept", None, faces[i])
-        )
-    return rows
-
-
-def rejected_frame_records(
-    plan: ClipPlan, split: str, identity: str, size: tuple[int, int], config: BuildConfig
-) -> list[dict[str, Any]]:
-    rows = []
-    for m in plan.frames:
-        reason = frame_reason(m, config.filters) or plan.reason
-        rows.append(
-            _frame_row(plan, m, split, identity, size, m.index, None, "rejected", reason, None)
-        )
-    return rows
+        source = plan.start + i
+        m = nearest_measure(plan, source)
+        row = _frame_row(plan, m, split, identity, size, source, i, True, None, faces[i])
+        row = {**row, "analysed": False, "gate": None, "bridged": False}
+        if source in rows:
+            analysed = rows[source]
+            row = {**row, **{k: analysed[k] for k in ("analysed", "gate", "bridged")}}
+        rows[source] = {**row, "sampled": True}
+    return [{"sampled": False, **rows[k]} for k in sorted(rows)]
 
 
 def _frame_row(
@@ -127,9 +137,9 @@ def _frame_row(
     size: tuple[int, int],
     source_frame: int,
     clip_frame: int | None,
-    status: str,
+    kept: bool,
     reason: str | None,
-    face: list[float] | None,
+    face: tuple[list[float], float] | None,
 ) -> dict[str, Any]:
     crop = plan.crop
     w, h = size
@@ -142,19 +152,28 @@ def _frame_row(
         "clip_frame": clip_frame,
         "time": source_frame / plan.fps,
         "measured_frame": m.index,
-        "status": status,
+        "status": "kept" if kept else "rejected",
         "reason": reason,
         "crop_box": [crop.x0, crop.y0, crop.side] if crop else None,
         "crop_box_norm": [crop.x0 / w, crop.y0 / h, crop.side / w, crop.side / h] if crop else None,
-        "face_box_crop": face,
+        "face_box_crop": face[0] if face else None,
+        "face_box_overhang": face[1] if face else None,
         "face_box_source": list(m.face_box) if m.face_box else None,
+        "face_score": m.face_score,
+        "face_detector": m.face_detector,
         "face_ratio": m.face_ratio,
         "face_height": m.face_height,
         "upper_body_height": m.upper_body_height,
         "head_top": m.head_top,
+        "head_margin": m.head_margin,
         "body_bottom": m.body_bottom,
+        "body_censored": m.body_censored,
         "hips_visible": m.hips_visible,
+        "shoulders_in_frame": m.shoulders_in_frame,
+        "shoulder_y": m.shoulder_y,
+        "torso_extent": m.torso_extent,
         "n_faces": m.n_faces,
+        "n_faces_any": m.n_faces_any,
         "n_person_regions": m.n_person_regions,
         "sharpness": m.sharpness,
         "person_area": m.person_area,
@@ -170,7 +189,7 @@ def shard_sample(
     split: str,
     picks: list[int],
     path: Path,
-    faces: list[list[float] | None],
+    faces: list[tuple[list[float], float] | None],
     config_hash: str,
 ) -> dict[str, Any]:
     return {
@@ -186,7 +205,7 @@ def shard_sample(
             "source_start": plan.start,
             "crop_box": plan.crop.as_list() if plan.crop else None,
             "sampled_frames": picks,
-            "face_boxes": faces,
+            "face_boxes": [f[0] if f else None for f in faces],
             "config_hash": config_hash,
         },
     }

@@ -24,14 +24,21 @@ class FrameMeasure:
 
     index: int  # frame index in the source video
     time: float  # seconds
-    n_faces: int = 0
-    n_person_regions: int = 0  # large connected regions of the person mask
+    n_faces: int = 0  # faces above the score and size floors
+    n_faces_any: int = 0  # faces above the score floor, of any size (people count)
+    n_person_regions: int = 0  # large connected regions of the person mask (measure.py)
     face_box: tuple[float, float, float, float] | None = None  # x0, y0, x1, y1 (face mesh extent)
-    face_score: float = 0.0
+    face_score: float = 0.0  # detector confidence of the main face
+    face_detector: str | None = None  # "full" (full-range model) or "short" (its fallback)
     head_top: float | None = None  # y of the top of the head (person mask above the face)
     body_bottom: float | None = None  # y of the hips, or the lowest visible torso point
     hips_visible: bool = False
     body_x: tuple[float, float] | None = None  # horizontal extent of the upper body
+    body_censored: bool = False  # body bottom is the frame's last row (torso cut by the frame)
+    shoulders_in_frame: bool = False  # both shoulders (pose 11/12) visible and inside the frame
+    shoulder_y: float | None = None  # mean y of the two shoulders (when both are visible)
+    torso_extent: float | None = None  # (body bottom - shoulder line) / face height
+    head_margin: float | None = None  # head top / face height: room above the head
     face_height: float | None = None
     upper_body_height: float | None = None
     face_ratio: float | None = None

@@ -33,7 +33,7 @@ MIN_SIDE = 32  # smaller frames cannot hold a 256-px crop or a detectable face
 MAX_ASPECT = 8  # wider/taller than 8:1 is a banner or a broken stream, not a talking video
 # Bumped whenever the code changes what is measured for the same settings (decoding, models,
 # measurement rules), so that caches from older versions are not reused.
-MEASURE_REVISION = 2
+MEASURE_REVISION = 3
 THUMB_EVERY = 6  # keep every 6th analysed frame (2 s at 3 fps) as a contact-sheet thumbnail
 
 

@@ -94,7 +94,7 @@ def _members(path: Path) -> set[str]:
 
 def _check_frames(frames: pd.DataFrame, clips: pd.DataFrame) -> list[str]:
     kept_clips = set(clips.loc[(clips["status"] == "kept") & clips["shard"].notna(), "clip_id"])
-    kept = frames[frames["status"] == "kept"]
+    kept = frames[(frames["status"] == "kept") & frames["sampled"]]
     orphans = sorted(set(kept["clip_id"]) - kept_clips)
     return [
         f"frames.parquet: kept frames of clip {c}, which is not a sharded kept clip"

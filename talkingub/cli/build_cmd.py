@@ -2,56 +2,68 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from talkingub.build import BuildConfig, BuildRun, BuildSummary, run
+from talkingub.build.config import FilterConfig, SplitConfig
 from talkingub.build.refilter import refilter
 from talkingub.cli.fetch_cmd import fetch_config, fetch_options
 from talkingub.config import merge
 
-THRESHOLD_OPTIONS = {
-    "face_ratio_min": "filters.face_ratio_min",
-    "face_ratio_max": "filters.face_ratio_max",
-    "max_upscale": "filters.max_upscale",
-    "min_seconds": "filters.min_seconds",
-    "min_sharpness": "filters.min_sharpness",
-    "seed": "split.seed",
+# Decision settings: `build` and `refilter` get one flag per field of these sections, generated
+# from the config dataclasses so that no setting can be forgotten (`--face-ratio-min`, ...).
+DECISION_SECTIONS: dict[str, type] = {"filters": FilterConfig, "split": SplitConfig}
+HELP = {
+    "face_ratio_min": "Lowest face/upper-body height ratio kept (paper: 1/3).",
+    "face_ratio_max": "Highest face/upper-body height ratio kept (paper: 2/3).",
+    "min_torso": "Torso shown below the shoulder line, in face heights (upper body in view).",
+    "max_upscale": "Largest crop upscaling allowed (1.0 = none).",
+    "min_seconds": "Shortest clip kept, in seconds.",
+    "min_sharpness": "Lowest face sharpness (Laplacian variance).",
+    "bg_max_step": "Largest background change between analysed frames (grey levels).",
+    "bg_max_drift": "Largest background change from a sequence's first frame (grey levels).",
+    "max_people": "Most faces or person regions allowed on a frame.",
+    "multi_person_share": "Share of a sequence's frames with several people that rejects it.",
+    "max_gap": "Longest face-detection miss (analysed frames) bridged inside a clip.",
+    "max_face_overhang": "Largest share of the face box allowed outside the crop.",
+    "seed": "Seed of the identity-disjoint split.",
+    "test_fraction": "Share of identity groups sent to test.",
+    "train_fps": "Frame rate of the sampled training frames.",
+    "test_frames": "Frames per test video (the first N).",
+    "dedup_hamming": "Difference-hash distance (of 64 bits) that marks a duplicate frame.",
 }
 
 
+def decision_flags() -> dict[str, str]:
+    """Click parameter name -> dotted config key, for every decision setting."""
+    return {
+        f.name: f"{section}.{f.name}"
+        for section, cls in DECISION_SECTIONS.items()
+        for f in dataclasses.fields(cls)
+    }
+
+
 def threshold_options(func: Any) -> Any:
-    options = [
-        click.option(
-            "--face-ratio-min",
-            type=float,
-            help="Lowest face/upper-body height ratio kept (paper: 1/3).",
-        ),
-        click.option(
-            "--face-ratio-max",
-            type=float,
-            help="Highest face/upper-body height ratio kept (paper: 2/3).",
-        ),
-        click.option(
-            "--max-upscale", type=float, help="Largest crop upscaling allowed (1.0 = none)."
-        ),
-        click.option("--min-seconds", type=float, help="Shortest sequence kept, in seconds."),
-        click.option(
-            "--min-sharpness", type=float, help="Lowest face sharpness (Laplacian variance)."
-        ),
-        click.option("--seed", type=int, help="Seed of the identity-disjoint split."),
-    ]
-    for option in reversed(options):
-        func = option(func)
+    for section, cls in reversed(DECISION_SECTIONS.items()):
+        for f in reversed(dataclasses.fields(cls)):
+            flag = "--" + f.name.replace("_", "-")
+            text = HELP.get(f.name, f"{section}.{f.name}")
+            option = click.option(
+                flag, f.name, type=type(f.default), help=f"{text} [{section}.{f.name}]"
+            )
+            func = option(func)
     return func
 
 
 def overrides(opts: dict[str, Any]) -> dict[str, Any]:
-    return {dotted: opts.pop(name) for name, dotted in THRESHOLD_OPTIONS.items()}
+    return {dotted: opts.pop(name) for name, dotted in decision_flags().items()}
 
 
 def print_build_summary(summary: BuildSummary, console: Console | None = None) -> None:
@@ -62,10 +74,24 @@ def print_build_summary(summary: BuildSummary, console: Console | None = None) -
     for name, count in summary.funnel:
         table.add_row(name, str(count))
     console.print(table)
+    if summary.funnel:  # the process stage ran (a fetch-only pass has no clips)
+        print_licence_summary(summary, console)
     console.print(f"outputs: {summary.out_dir} (funnel.md, stats.json, shards/, *.parquet)")
     fetched = summary.out_dir / "fetch.parquet"
     if fetched.is_file():
         console.print(f"fetch results: {fetched} (one row per manifest row)")
+
+
+def print_licence_summary(summary: BuildSummary, console: Console) -> None:
+    """Kept clips per manifest `license` value (counted by the library, printed here)."""
+    table = Table(title="kept clips by licence", show_edge=False)
+    table.add_column("license")
+    table.add_column("clips", justify="right")
+    for licence, count in summary.licences:
+        table.add_row(escape(licence), str(count))
+    if not summary.licences:
+        table.add_row("(no kept clips)", "0")
+    console.print(table)
 
 
 @click.command("build")

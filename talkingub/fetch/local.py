@@ -8,6 +8,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 from talkingub.io.atomic import atomic_path
+from talkingub.video.probe import require_regular_file
 
 
 def is_local(url: str) -> bool:
@@ -23,9 +24,11 @@ def local_source(url: str) -> Path:
 
 
 def place_local(source: Path, target: Path, mode: str) -> Path:
-    """Put `source` at `target` (hard link when asked and possible, else an atomic copy)."""
-    if not source.is_file():
-        raise FileNotFoundError(f"no such file: {source}")
+    """Put `source` at `target` (hard link when asked and possible, else an atomic copy).
+
+    Raises `ProbeError` `not_found`, or `not_a_file` for a directory, FIFO or device (checked
+    with stat, never opened: a FIFO would block and a device would copy forever)."""
+    require_regular_file(source)
     with atomic_path(target) as tmp:
         if mode == "link":
             try:

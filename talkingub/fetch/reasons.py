@@ -35,8 +35,9 @@ REASONS: dict[str, str] = {
     "no_format": "no format at or below the height cap",
     "too_large": "file larger than --max-filesize",
     # local/media failures
+    "not_a_file": "the local path is a directory, FIFO or device, not a regular file",
     "empty_file": "zero-byte file",
-    "not_a_video": "the file is not a video (e.g. an image or text renamed .mp4)",
+    "not_a_video": "the file is not a video (e.g. a still or animated image, or text renamed .mp4)",
     "no_video_stream": "the container has no video stream (e.g. audio only)",
     "corrupt": "a video container that cannot be decoded (truncated or damaged)",
     "error": "unexpected error (see error text)",

@@ -30,7 +30,14 @@ def base_record(row: SourceRow) -> dict[str, Any]:
         "split": row.split,
         "section_start": row.start,
         "section_end": row.end,
+        **provenance_record(row),
     }
+
+
+def provenance_record(row: SourceRow) -> dict[str, Any]:
+    """Free-text provenance: not part of the request key, so a reused result takes the
+    current manifest's values rather than those saved with the earlier part."""
+    return {"license": row.license, "channel": row.channel, "notes": row.notes}
 
 
 class PartStore:

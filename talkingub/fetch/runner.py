@@ -21,7 +21,14 @@ from talkingub.fetch.config import FetchConfig
 from talkingub.fetch.progress import FetchProgress
 from talkingub.fetch.ratelimit import SharedRateLimiter
 from talkingub.fetch.reasons import Failure, classify
-from talkingub.fetch.results import PartStore, base_record, request_key, utc_now, write_table
+from talkingub.fetch.results import (
+    PartStore,
+    base_record,
+    provenance_record,
+    request_key,
+    utc_now,
+    write_table,
+)
 from talkingub.io.atomic import remove_stale_temps, sha256_file
 from talkingub.io.faults import crash_point
 from talkingub.manifest.reader import Problem, read_source_manifest
@@ -86,7 +93,7 @@ def _fetch_row(row: SourceRow, context: _Context) -> dict[str, Any]:
     if cached is not None:
         context.reused += 1
         context.progress.row_done(row.video_id, "ok (cached)")
-        return {**cached, "_row": row.row}
+        return {**cached, **provenance_record(row), "_row": row.row}
     record = _attempt_with_retries(row, context)
     context.parts.save(record, key)
     context.progress.row_done(row.video_id, f"{record['status']} {record['reason']}")

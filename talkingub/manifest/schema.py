@@ -50,6 +50,9 @@ FETCH_SCHEMA = _with_version(
             ("path", pa.string()),  # relative to the output folder
             ("section_start", pa.float64()),
             ("section_end", pa.float64()),
+            ("license", pa.string()),  # provenance, copied from the manifest row
+            ("channel", pa.string()),
+            ("notes", pa.string()),
             ("format_id", pa.string()),
             ("container", pa.string()),
             ("vcodec", pa.string()),

@@ -28,6 +28,7 @@ from talkingub.bench.tables import aggregate_videos
 from talkingub.bench.video import read_mp4
 from talkingub.cli import main
 from talkingub.errors import WeightsMissingError
+from tests.support.recipes import MECHANICS
 
 pytestmark = pytest.mark.slow
 
@@ -56,7 +57,8 @@ def tiny_build(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPath
     manifest.write_text("\n".join(rows) + "\n")
     out = folder / "out"
     fetch = FetchConfig(manifest=manifest, out_dir=out, progress=False)
-    run(BuildRun(out_dir=out, fetch=fetch, workers=2, progress=False))
+    # MECHANICS recipe: the two head-and-shoulders test clips are kept (tests/support/recipes.py)
+    run(BuildRun(out_dir=out, recipe=MECHANICS, fetch=fetch, workers=2, progress=False))
     return out
 
 

@@ -160,5 +160,9 @@ def test_non_utf8_text_is_recorded_with_replacement_characters(hostile_build: pd
 def test_good_rows_are_unaffected(hostile_build: pd.DataFrame) -> None:
     first = hostile_build.drop_duplicates("video_id", keep="first").set_index("video_id")
     assert first.loc["good1", "status"] == "kept"
-    assert first.loc["good2", "status"] == "kept"
+    # the head-and-shoulders clip is decided on its merits (too little torso), not failed
+    assert (first.loc["good2", "status"], first.loc["good2", "reason"]) == (
+        "rejected",
+        "no_upper_body",
+    )
     assert len(hostile_build) == 17  # one row per manifest row, the invalid ones included

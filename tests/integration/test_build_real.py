@@ -20,6 +20,7 @@ from talkingub.build.refilter import refilter
 from talkingub.errors import PluginError
 from talkingub.fetch import FetchConfig
 from tests.support.media import concatenated, panned, read_frames
+from tests.support.recipes import MECHANICS
 
 pytestmark = pytest.mark.slow
 
@@ -55,6 +56,8 @@ def peer_manifest(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempP
 
 
 def build(manifest: Path, out: Path, **kw: object) -> Path:
+    """Builds with the MECHANICS recipe unless told otherwise (several kept identities)."""
+    kw.setdefault("recipe", MECHANICS)
     fetch = FetchConfig(manifest=manifest, out_dir=out, progress=False)
     run(BuildRun(out_dir=out, fetch=fetch, workers=2, progress=False, **kw))  # type: ignore[arg-type]
     return out
@@ -92,7 +95,7 @@ def test_chest_up_kept_full_body_and_grid_rejected_with_reasons(built: Path) -> 
         "multiple_people",
     )
     frames = table(built, "frames")
-    kept = frames[frames["status"] == "kept"]
+    kept = frames[frames["sampled"]]
     band = BuildConfig().filters
     assert kept["face_ratio"].between(band.face_ratio_min, band.face_ratio_max).all()
 
@@ -109,9 +112,7 @@ def test_kept_clips_are_256_and_every_sampled_frame_shows_a_face(built: Path) ->
         video = read_frames(built / "work" / clip.video_id / "clips" / clip.file)
         assert video[0].shape == (256, 256, 3)
         assert len(video) == clip.n_frames
-        picks = frames[(frames["clip_id"] == clip.clip_id) & (frames["status"] == "kept")][
-            "clip_frame"
-        ]
+        picks = frames[(frames["clip_id"] == clip.clip_id) & frames["sampled"]]["clip_frame"]
         for index in picks.astype(int).tolist()[::3]:
             total += 1
             misses += len(detector(video[index], 1)) == 0
@@ -148,7 +149,7 @@ def test_splits_are_identity_disjoint_and_duplicates_grouped(built: Path) -> Non
 
 def test_sampling_train_3fps_and_test_first_100(built: Path) -> None:
     frames = table(built, "frames")
-    kept = frames[frames["status"] == "kept"]
+    kept = frames[frames["sampled"]]
     test = kept[kept["split"] == "test"]
     for _, rows in test.groupby("video_id"):
         assert len(rows) <= 100
@@ -164,7 +165,7 @@ def test_outputs_read_with_pandas_duckdb_and_webdataset(built: Path) -> None:
 
     counted = duckdb.sql(
         f"select split, count(*) n from read_parquet('{built / 'frames.parquet'}') "
-        "where status = 'kept' group by split order by split"
+        "where sampled group by split order by split"
     ).fetchall()
     stats = json.loads((built / "stats.json").read_text())
     assert dict(counted) == {
@@ -247,6 +248,7 @@ def test_plugin_backend_runs_in_spawned_process_workers(
         f"video_id,url,identity\np,{presenter_chest_up_mp4},p\ns,{swalwell_mp4},s\n"
     )
     recipe = small_recipe(backend=NAME, plugins=("tests.support.tagged_backend",))
+    recipe = dataclasses.replace(recipe, filters=MECHANICS.filters)
     out = build(manifest, tmp_path / "out", recipe=recipe, executor="process")
     videos = table(out, "videos")
     assert (videos["status"] == "kept").all()
@@ -276,13 +278,15 @@ def test_dlib68_backend_keeps_a_chest_up_clip_and_records_ratios(
 ) -> None:
     manifest = tmp_path / "m.csv"
     manifest.write_text(f"video_id,url,identity\nswalwell,{swalwell_mp4},swalwell\n")
-    recipe = small_recipe(backend="mediapipe+dlib68")
+    recipe = dataclasses.replace(
+        small_recipe(backend="mediapipe+dlib68"), filters=MECHANICS.filters
+    )
     out = build(manifest, tmp_path / "out", recipe=recipe, executor="serial")
     video = table(out, "videos").iloc[0]
     assert video["status"] == "kept"
     assert "dlib" in video["analysis_backend"]
     frames = table(out, "frames")
-    kept = frames[frames["status"] == "kept"]
+    kept = frames[frames["sampled"]]
     band = recipe.filters
     assert len(kept) > 10
     assert kept["face_ratio"].between(band.face_ratio_min, band.face_ratio_max).all()

@@ -57,3 +57,45 @@ def panned(source: Path, out: Path, window: int = 480, shift: int = 200) -> Path
         for i, f in enumerate(frames)
     ]
     return write_video(out, crops)
+
+
+def swaying_person(
+    source: Path, out: Path, amplitude: int, size: int = 640, periods: float = 1.0
+) -> Path:
+    """The source's person (cut out with MediaPipe selfie segmentation) over a still plain
+    background, shifted sideways by +-`amplitude` px (sine): a sway with a constant background
+    (a moving crop window would move the background too and fail the background test)."""
+    import mediapipe as mp
+
+    frames = read_frames(source, size=size)
+    plate = np.full_like(frames[0], 205)
+    n = len(frames)
+    out_frames = []
+    with mp.solutions.selfie_segmentation.SelfieSegmentation(model_selection=0) as seg:
+        for i, f in enumerate(frames):
+            alpha = seg.process(f).segmentation_mask.astype(np.float32)[..., None]
+            dx = round(amplitude * np.sin(2 * np.pi * periods * i / n))
+            person, weight = _shift(f.astype(np.float32), dx), _shift(alpha, dx)
+            out_frames.append((weight * person + (1 - weight) * plate).astype(np.uint8))
+    return write_video(out, out_frames)
+
+
+def _shift(image: np.ndarray, dx: int) -> np.ndarray:
+    """Shift right by dx px (left when negative), filling with zeros."""
+    moved = np.zeros_like(image)
+    if dx >= 0:
+        moved[:, dx:] = image[:, : image.shape[1] - dx]
+    else:
+        moved[:, :dx] = image[:, -dx:]
+    return moved
+
+
+def tiled(sources: list[Path], out: Path, cell: int = 320) -> Path:
+    """A 2x2 grid of four clips (each resized to `cell` px), as long as the shortest."""
+    clips = [read_frames(s, size=cell) for s in sources]
+    n = min(len(c) for c in clips)
+    frames = [
+        np.vstack([np.hstack([clips[0][i], clips[1][i]]), np.hstack([clips[2][i], clips[3][i]])])
+        for i in range(n)
+    ]
+    return write_video(out, frames)

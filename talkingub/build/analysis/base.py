@@ -26,6 +26,7 @@ class RawDetections:
     face_points: np.ndarray | None  # [N, 2] landmarks of the main face (its full extent)
     pose: np.ndarray | None  # [33, 3] x, y, visibility (MediaPipe/BlazePose order)
     mask: np.ndarray  # float32 [H, W] person probability
+    face_model: str | None = None  # which face detector found `faces` (e.g. "full", "short")
 
 
 @dataclasses.dataclass

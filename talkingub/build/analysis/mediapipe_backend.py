@@ -1,6 +1,8 @@
 """Offline default backend: the models bundled in mediapipe 0.10.14 (legacy solutions).
 
-Face detection (full-range model) counts people and anchors the main face; face mesh gives
+Face detection (full-range model, and the short-range model on frames where the full-range one
+finds no face: on close-up webcam framing the short-range model finds faces the full-range
+model misses) counts people and anchors the main face; face mesh gives
 the face extent (468 points, forehead to chin; static mode: each frame on its own); pose
 (BlazePose, model_complexity=1, tracking between consecutive analysed frames) gives shoulders
 and hips; selfie segmentation gives the person mask: its landscape model (144x256 input, fewer
@@ -54,10 +56,13 @@ class MediaPipeAnalyzer:
         self.faces = solutions.face_detection.FaceDetection(
             model_selection=1, min_detection_confidence=min_face_score
         )
+        self.faces_short = solutions.face_detection.FaceDetection(
+            model_selection=0, min_detection_confidence=min_face_score
+        )
         self.pose = solutions.pose.Pose(static_image_mode=False, model_complexity=1)
         self._segmenters: dict[int, Any] = {}  # model_selection -> model, loaded when needed
         self._solutions = solutions
-        self._models: list[Any] = [self.faces, self.pose]
+        self._models: list[Any] = [self.faces, self.faces_short, self.pose]
         self._load_face_points(solutions)
 
     def _load_face_points(self, solutions: Any) -> None:
@@ -78,12 +83,15 @@ class MediaPipeAnalyzer:
 
     def _one(self, image: np.ndarray, pose: np.ndarray | None) -> RawDetections:
         h, w = image.shape[:2]
-        faces = self._faces(image, w, h)
+        model, faces = "full", self._faces(self.faces, image, w, h)
+        if not faces:
+            model, faces = "short", self._faces(self.faces_short, image, w, h)
         return RawDetections(
             faces=faces,
             face_points=self._face_points(image, faces),
             pose=pose,
             mask=self._segmenter(w, h).process(image).segmentation_mask.astype(np.float32),
+            face_model=model if faces else None,
         )
 
     def _segmenter(self, w: int, h: int) -> Any:
@@ -96,10 +104,11 @@ class MediaPipeAnalyzer:
             self._models.append(model)
         return self._segmenters[selection]
 
+    @staticmethod
     def _faces(
-        self, image: np.ndarray, w: int, h: int
+        detector: Any, image: np.ndarray, w: int, h: int
     ) -> list[tuple[float, float, float, float, float]]:
-        found = self.faces.process(image).detections or []
+        found = detector.process(image).detections or []
         boxes = []
         for det in found:
             box = det.location_data.relative_bounding_box

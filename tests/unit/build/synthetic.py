@@ -10,7 +10,8 @@ FRAME = (1920, 1080)  # source frame size used unless a test needs another
 
 
 def passing(index: int, **changes: object) -> FrameMeasure:
-    """A frame that passes every default gate: one face, ratio 0.5, sharp, still background."""
+    """A frame that passes every default gate: one face, ratio 0.5, shoulders in view with 0.6
+    face heights of torso below them, sharp, still background."""
     m = FrameMeasure(
         index=index,
         time=index / 30,
@@ -20,6 +21,10 @@ def passing(index: int, **changes: object) -> FrameMeasure:
         face_score=0.9,
         head_top=260.0,
         body_bottom=660.0,
+        body_x=(860.0, 1060.0),
+        shoulders_in_frame=True,
+        shoulder_y=540.0,
+        torso_extent=0.6,
         face_height=200.0,
         upper_body_height=400.0,
         face_ratio=0.5,
