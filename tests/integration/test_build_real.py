@@ -48,7 +48,7 @@ def peer_manifest(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempP
         request.getfixturevalue("swalwell_mp4"),
         folder / "concat.mp4",
     )
-    pan = panned(request.getfixturevalue("swalwell_mp4"), folder / "pan.mp4")
+    pan = panned(request.getfixturevalue("presenter_chest_up_mp4"), folder / "pan.mp4", 560, 140)
     rows += [f"concat,{cut},concat-pair", f"pan,{pan},pan-person"]
     path = folder / "manifest.csv"
     path.write_text("\n".join(rows) + "\n")

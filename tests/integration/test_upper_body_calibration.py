@@ -44,10 +44,13 @@ def test_every_head_only_peer_video_is_rejected_with_no_upper_body(peers_build: 
             "rejected",
             "no_upper_body",
         ), vid
-    # their face ratios sit inside the paper's band: the ratio gate alone would keep them
+    # most of them have a median face ratio inside the paper's band (the torso ends at the
+    # frame's edge): the ratio gate alone would keep them
     frames = pd.read_parquet(peers_build / "frames.parquet")
-    ratios = frames[frames["video_id"].isin(head_only) & frames["analysed"]]["face_ratio"]
-    assert ratios.between(1 / 3, 2 / 3).mean() > 0.8
+    mine = frames[frames["video_id"].isin(head_only) & frames["analysed"]]
+    medians = mine.groupby("video_id")["face_ratio"].median()
+    assert medians.between(1 / 3, 2 / 3).sum() >= 5, medians.to_dict()
+    assert mine["body_censored"].mean() > 0.9
 
 
 def test_every_unambiguous_peer_video_gets_its_class_decision(peers_build: Path) -> None:
