@@ -118,3 +118,28 @@ def test_face_scores_are_recorded_and_face_boxes_clipped_to_the_crop(peers_build
     boxes = sampled["face_box_crop"].dropna().tolist()
     assert boxes and all(0.0 <= v <= 1.0 for box in boxes for v in box)
     assert sampled["face_box_overhang"].between(0.0, 0.25).all()
+
+
+def test_refilter_flags_change_the_upper_body_decision_without_detection(
+    peers_build: Path, tmp_path: Path
+) -> None:
+    """`talkingub refilter --min-torso 0.15` keeps the head-and-shoulders clips (torso
+    0.19-0.25 face heights) from the cached analyses alone."""
+    import shutil
+
+    from click.testing import CliRunner
+
+    from talkingub.cli import main
+
+    copy = tmp_path / "copy"
+    shutil.copytree(peers_build, copy)
+    caches = sorted((copy / "work").glob("*/analysis-*.json"))
+    args = ["refilter", str(copy), "--min-torso", "0.15", "--max-gap", "1", "--workers", "1"]
+    result = CliRunner().invoke(main, [*args, "--no-progress"])
+    assert result.exit_code == 0, result.output
+    table = videos(copy)
+    assert table.loc["vr-2", "status"] == "kept" and table.loc["vr-3", "status"] == "kept"
+    assert table.loc["vox-1", "reason"] == "no_upper_body"  # shoulders below the frame
+    config = json.loads((copy / "build.json").read_text())["config"]["filters"]
+    assert (config["min_torso"], config["max_gap"]) == (0.15, 1)
+    assert sorted((copy / "work").glob("*/analysis-*.json")) == caches  # nothing re-analysed
