@@ -58,12 +58,17 @@ def _tile(clip: dict[str, Any], thumbs: dict[int, Path]) -> Any:
     colour = COLOURS.get(clip["status"], (0, 0, 0))
     draw.rectangle([0, 0, 2 * TILE - 1, TILE + 35], outline=colour, width=3)
     label = clip["status"] if clip["status"] == "kept" else f"{clip['reason']}"
-    ratio = clip.get("score_face_ratio_median")
     draw.text((6, TILE + 2), f"{label}  f{clip['start']}-{clip['end']}", fill=colour)
-    draw.text(
-        (6, TILE + 18), f"face ratio {ratio:.2f}" if ratio else "face ratio n/a", fill=(0, 0, 0)
-    )
+    draw.text((6, TILE + 18), _measures(clip), fill=(0, 0, 0))
     return tile
+
+
+def _measures(clip: dict[str, Any]) -> str:
+    """Median face ratio and torso extent (face heights below the shoulders) of the segment."""
+    ratio = clip.get("score_face_ratio_median")
+    torso = clip.get("score_torso_extent_median")
+    text = f"face ratio {ratio:.2f}" if ratio is not None else "face ratio n/a"
+    return text + (f"   torso {torso:.2f}" if torso is not None else "")
 
 
 def _draw_crop(draw: Any, clip: dict[str, Any], size: tuple[int, int]) -> None:
