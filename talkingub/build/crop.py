@@ -51,12 +51,18 @@ class CropBox:
         return [round(self.x0, 2), round(self.y0, 2), round(self.side, 2)]
 
 
-def upper_body_box(m: FrameMeasure) -> Box | None:
-    """Head top to body bottom, shoulders/torso and face horizontally (None if unmeasured)."""
+def upper_body_box(m: FrameMeasure, size: tuple[int, int] | None = None) -> Box | None:
+    """Head top to body bottom, shoulders/torso and face horizontally (None if unmeasured),
+    limited to the frame when `size` is given: landmarks a few pixels past the frame's edge
+    are the frame cutting the person, not the person leaving a crop."""
     if m.face_box is None or m.head_top is None or m.body_bottom is None:
         return None
     x0, x1 = m.body_x if m.body_x is not None else (m.face_box[0], m.face_box[2])
-    return min(x0, m.face_box[0]), m.head_top, max(x1, m.face_box[2]), m.body_bottom
+    box = min(x0, m.face_box[0]), m.head_top, max(x1, m.face_box[2]), m.body_bottom
+    if size is None:
+        return box
+    w, h = size
+    return max(box[0], 0.0), max(box[1], 0.0), min(box[2], float(w)), min(box[3], float(h))
 
 
 def union(boxes: list[Box]) -> Box:
@@ -94,7 +100,7 @@ def split_by_fit(
     """
     pieces, start, current = [], 0, None
     for i, m in enumerate(frames):
-        box = upper_body_box(m)
+        box = upper_body_box(m, size)
         if box is None:
             continue
         grown = box if current is None else union([current, box])
@@ -110,7 +116,7 @@ def plan_crop(
     frames: list[FrameMeasure], size: tuple[int, int], c: CropConfig, f: FilterConfig
 ) -> tuple[CropBox | None, tuple[str, str] | None]:
     """The crop box of a clip, and the reason it cannot be used (or None)."""
-    measured = [(m, b) for m in frames if (b := upper_body_box(m)) is not None]
+    measured = [(m, b) for m in frames if (b := upper_body_box(m, size)) is not None]
     if not measured:
         return None, ("no_face_landmarks", "no measured frame")
     u = union([b for _, b in measured])

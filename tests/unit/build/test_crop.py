@@ -136,6 +136,25 @@ def test_person_leaves_crop_names_the_frame_the_box_and_the_crop() -> None:
     assert "frame 1" in reason[1] and "(100, 280, 1800, 680)" in reason[1] and "crop x" in reason[1]
 
 
+def test_landmarks_past_the_frame_edge_do_not_make_the_person_leave_a_full_frame_crop() -> None:
+    """The crop is the whole 400x400 frame; the face mesh overhangs the left edge by 6 px."""
+    frames = [
+        passing(
+            i,
+            face_box=(-6.0, 60.0, 120.0, 200.0),
+            face_height=140.0,
+            head_top=40.0,
+            body_bottom=400.0,
+            body_x=(0.0, 300.0),
+            shoulder_y=250.0,
+        )
+        for i in range(3)
+    ]
+    box, reason = plan_crop(frames, (400, 400), C, F)
+    assert box is not None and (box.x0, box.y0, box.side) == (0, 0, 400)
+    assert reason is None or reason[0] != "person_leaves_crop"
+
+
 def test_no_measured_frame_gives_no_box() -> None:
     assert plan_crop([passing(0, face_box=None)], (1920, 1080), C, F) == (
         None,

@@ -96,8 +96,8 @@ def test_upscale_needed_exactly_at_output_size_over_max_upscale(max_upscale: flo
             passing(
                 i,
                 face_box=face,
-                head_top=40 * s,
-                body_bottom=270 * s,
+                head_top=30 * s,
+                body_bottom=256 * s,  # the torso reaches the frame's bottom
                 body_x=(130 * s, 250 * s),
                 shoulder_y=180 * s,
                 face_height=80 * s,
@@ -113,12 +113,13 @@ def test_upscale_needed_exactly_at_output_size_over_max_upscale(max_upscale: flo
     assert only_clip(seq, f, size) == ("rejected", "upscale_needed")
 
 
-def moving_person(spread: float, n_frames: int = 90) -> object:
-    """A person whose upper body slides `spread` px right over the sequence."""
+def moving_person(spread: float, n_frames: int = 90, start: float = 0.0) -> object:
+    """A person whose upper body slides `spread` px right over the sequence, from `start` px
+    off the synthetic frame's centred position."""
     frames = []
     measured = list(range(0, n_frames, 10))
     for k, i in enumerate(measured):
-        dx = spread * k / (len(measured) - 1)
+        dx = start + spread * k / (len(measured) - 1)
         frames.append(
             passing(
                 i,
@@ -137,7 +138,7 @@ def test_a_swaying_person_whose_union_fits_the_crop_is_kept_and_jitter_is_record
 
 
 def test_a_person_drifting_out_of_one_crop_is_split_not_dropped() -> None:
-    seq = moving_person(900.0, n_frames=300)  # 10 s, drifting 900 px
+    seq = moving_person(1300.0, n_frames=300, start=-600.0)  # 10 s, 1300 px across the frame
     plans = plan_clips(seq, FRAME, F, C)  # type: ignore[arg-type]
     assert len(plans) >= 2
     assert [p.start for p in plans][1:] == [p.end for p in plans][:-1]
