@@ -1,7 +1,8 @@
 """`talkingub refilter`: change decision thresholds of a finished build without detection.
 
 The resolved config of the build is read from `OUT/build.json`; overrides apply to the
-`filters`, `split` and `output` sections only (changing what is *measured* needs a rebuild).
+`filters`, `crop`, `split` and `output` sections only (changing what is *measured* needs a
+rebuild; a crop change re-encodes the kept clips).
 Cached analyses are required: a video without one is reported `not_analysed`.
 """
 
@@ -17,7 +18,7 @@ from talkingub.build.runner import BuildRun, BuildSummary, run
 from talkingub.config import from_dict, set_dotted
 from talkingub.errors import ConfigError
 
-ALLOWED_SECTIONS = ("filters", "split", "output")
+ALLOWED_SECTIONS = ("filters", "crop", "split", "output")
 
 
 def refilter(

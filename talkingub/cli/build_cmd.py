@@ -12,14 +12,18 @@ from rich.markup import escape
 from rich.table import Table
 
 from talkingub.build import BuildConfig, BuildRun, BuildSummary, run
-from talkingub.build.config import FilterConfig, SplitConfig
+from talkingub.build.config import CropConfig, FilterConfig, SplitConfig
 from talkingub.build.refilter import refilter
 from talkingub.cli.fetch_cmd import fetch_config, fetch_options
 from talkingub.config import merge
 
 # Decision settings: `build` and `refilter` get one flag per field of these sections, generated
 # from the config dataclasses so that no setting can be forgotten (`--face-ratio-min`, ...).
-DECISION_SECTIONS: dict[str, type] = {"filters": FilterConfig, "split": SplitConfig}
+DECISION_SECTIONS: dict[str, type] = {
+    "filters": FilterConfig,
+    "crop": CropConfig,
+    "split": SplitConfig,
+}
 HELP = {
     "face_ratio_min": "Lowest face/upper-body height ratio kept (paper: 1/3).",
     "face_ratio_max": "Highest face/upper-body height ratio kept (paper: 2/3).",
@@ -33,6 +37,12 @@ HELP = {
     "multi_person_share": "Share of a sequence's frames with several people that rejects it.",
     "max_gap": "Longest face-detection miss (analysed frames) bridged inside a clip.",
     "max_face_overhang": "Largest share of the face box allowed outside the crop.",
+    "output_size": "Side of the output clips (px).",
+    "margin": "Space around the upper-body union, share of the crop side.",
+    "face_scale": "Side of PTUS's square face box / face height.",
+    "crf": "libx264 quality of the clips.",
+    "preset": "libx264 speed preset.",
+    "encode_threads": "libx264 threads (1: reproducible bytes).",
     "seed": "Seed of the identity-disjoint split.",
     "test_fraction": "Share of identity groups sent to test.",
     "train_fps": "Frame rate of the sampled training frames.",

@@ -1,4 +1,4 @@
-"""Every decision setting (filters.*, split.*) is a `build` and `refilter` flag."""
+"""Every decision setting (filters.*, crop.*, split.*) is a `build` and `refilter` flag."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import dataclasses
 import click
 import pytest
 
-from talkingub.build.config import FilterConfig, SplitConfig
+from talkingub.build.config import CropConfig, FilterConfig, SplitConfig
 from talkingub.cli.build_cmd import build_command, decision_flags, overrides, refilter_command
 
 
@@ -16,7 +16,11 @@ def test_every_decision_setting_has_a_flag(command: click.Command) -> None:
     names = {p.name for p in command.params}
     settings = [
         (section, f.name)
-        for section, cls in (("filters", FilterConfig), ("split", SplitConfig))
+        for section, cls in (
+            ("filters", FilterConfig),
+            ("crop", CropConfig),
+            ("split", SplitConfig),
+        )
         for f in dataclasses.fields(cls)
     ]
     assert {name for _, name in settings} <= names
