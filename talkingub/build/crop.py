@@ -86,9 +86,7 @@ def place(u: Box, size: tuple[int, int], margin: float) -> tuple[float, float, f
 def fits(u: Box, size: tuple[int, int], margin: float) -> bool:
     """The union fits its crop horizontally and the head top is inside it."""
     x0, y0, side = place(u, size, margin)
-    return (
-        u[0] >= x0 - TOLERANCE and u[2] <= x0 + side + TOLERANCE and u[1] >= y0 - TOLERANCE
-    )
+    return u[0] >= x0 - TOLERANCE and u[2] <= x0 + side + TOLERANCE and u[1] >= y0 - TOLERANCE
 
 
 def split_by_fit(
