@@ -26,7 +26,9 @@ from talkingub.io.faults import crash_point
 if TYPE_CHECKING:
     from talkingub.build.runner import BuildRun, BuildSummary, VideoOutcome
 
-SCHEMA_VERSION = "talking-ub/1"
+# 2: frames.parquet has a row per analysed frame (`analysed`) and per output frame (`sampled`);
+# clips.parquet has a row per segment (candidate clips and the failing stretches between them)
+SCHEMA_VERSION = "talking-ub/2"
 
 
 def assemble_outputs(build: BuildRun, outcomes: list[VideoOutcome]) -> BuildSummary:

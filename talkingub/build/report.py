@@ -59,7 +59,7 @@ def write_reports(
         "video_reasons": reasons(videos),
         "sequence_reasons": reasons(clips),
         "frame_reasons": reasons([f for f in frames if f["analysed"]]),
-        "licences": dict(licence_summary(clips)),  # kept sequences per manifest license
+        "licences": dict(licence_summary(clips)),  # kept clips per manifest license
         "config_hash": meta["config_hash"],
         "provenance": meta["provenance"],
     }
@@ -87,7 +87,7 @@ def funnel_markdown(funnel: list[tuple[str, int]], stats: dict[str, Any]) -> str
         lines.append(f"| {name} | {count} | {paper if paper is not None else ''} |")
     for title, key in (
         ("Videos", "video_reasons"),
-        ("Sequences", "sequence_reasons"),
+        ("Segments", "sequence_reasons"),
         ("Frames", "frame_reasons"),
     ):
         lines += ["", f"## {title} not kept, by reason", "", "| reason | count |", "|---|---:|"]
@@ -105,7 +105,7 @@ def _cell(text: str) -> str:
 
 def funnel_png(funnel: list[tuple[str, int]], stats: dict[str, Any], path: Path) -> Path:
     """Left: counts after every step, the paper's beside them; right: why things were not
-    kept (videos, sequences, frames by reason)."""
+    kept (videos, segments, frames by reason)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -143,7 +143,7 @@ def _funnel_axis(ax: Any, funnel: list[tuple[str, int]]) -> None:
 
 def _reason_rows(stats: dict[str, Any]) -> list[tuple[str, int]]:
     rows = []
-    for level, key in (("video", "video_reasons"), ("sequence", "sequence_reasons")):
+    for level, key in (("video", "video_reasons"), ("segment", "sequence_reasons")):
         rows += [(f"{level}: {reason}", n) for reason, n in stats[key].items()]
     rows += [(f"frame: {reason}", n) for reason, n in stats["frame_reasons"].items()]
     return rows
