@@ -101,6 +101,8 @@ def train(job: TrainJob) -> TrainResult:
 
 
 def _train(job: TrainJob, info: D.DistInfo) -> TrainResult:
+    if info.main:  # temporaries of a save that was killed are never reused
+        ckpt.remove_stale_temps(job.run_dir)
     ctx = _setup(job, info)
     done = _resume(ctx) if job.resume else 0
     if not job.resume:

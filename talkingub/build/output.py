@@ -37,9 +37,8 @@ def assemble_outputs(build: BuildRun, outcomes: list[VideoOutcome]) -> BuildSumm
     chash = config_hash(build.recipe)
     splits, duplicates = split_step(build, outcomes)
     videos, clips, frames, samples = collect_rows(build, outcomes, splits, duplicates, chash)
-    shards = shard_step(build, samples, clips)
+    shard_step(build, samples, clips)
     paths = write_tables(build.out_dir, videos, clips, frames, splits, outcomes)
-    write_sha256sums(build.out_dir, [p for p, _ in shards])
     meta = {
         "schema": SCHEMA_VERSION,
         "config_hash": chash,
@@ -51,6 +50,7 @@ def assemble_outputs(build: BuildRun, outcomes: list[VideoOutcome]) -> BuildSumm
     from talkingub.build.export import export_layouts
 
     export_layouts(build, clips)
+    write_sha256sums(build.out_dir)  # last: it hashes every file above
     return BuildSummary(build.out_dir, chash, funnel, paths, licence_summary(clips))
 
 

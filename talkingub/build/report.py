@@ -155,7 +155,7 @@ def _reasons_axis(ax: Any, rows: list[tuple[str, int]]) -> None:
         ax.set_axis_off()
         return
     labels, counts = [r for r, _ in rows][::-1], [n for _, n in rows][::-1]
-    colours = {"video": "#e45756", "sequence": "#f58518", "frame": "#72b7b2"}
+    colours = {"video": "#e45756", "segment": "#f58518", "frame": "#72b7b2"}
     bars = ax.barh(labels, counts, color=[colours[lab.split(":")[0]] for lab in labels])
     for bar, count in zip(bars, counts):
         ax.text(bar.get_width(), bar.get_y() + bar.get_height() / 2, f" {count}", va="center")

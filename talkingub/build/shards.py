@@ -7,10 +7,11 @@ shard is written under a temporary name and renamed when complete.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
-from talkingub.io.atomic import atomic_path, atomic_write_text, sha256_file
+from talkingub.io.atomic import TMP_MARK, atomic_path, atomic_write_text, sha256_file
 from talkingub.io.faults import crash_point
 
 FIXED_MTIME = 0.0
@@ -47,8 +48,58 @@ def _encoded(sample: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def write_sha256sums(out_dir: Path, files: list[Path]) -> Path:
-    lines = [f"{sha256_file(p)}  {p.relative_to(out_dir).as_posix()}" for p in sorted(files)]
+# What SHA256SUMS lists: every dataset file a build writes (all byte-reproducible), never
+# fetch.parquet, fetch/, raw/ or work/ (downloads and caches, remade or reused by the next run).
+SUMMED_FILES = (
+    "videos.parquet",
+    "clips.parquet",
+    "frames.parquet",
+    "splits.parquet",
+    "build.json",
+    "stats.json",
+    "funnel.md",
+    "funnel.png",
+)
+# folder -> (name suffix, whole tree or only the folder itself)
+SUMMED_FOLDERS: dict[str, tuple[str, bool]] = {
+    "contact_sheets": (".png", False),
+    "export": ("", True),
+    "shards": (".tar", False),
+}
+
+
+def output_files(out_dir: Path) -> list[str]:
+    """The build's output files present in `out_dir`, as sorted relative POSIX paths.
+
+    Only names are listed (nothing is opened or followed): symlinks and other non-regular
+    entries are included, so `verify` can report them; a symlinked folder is one entry.
+    Unfinished temporary files (atomic writes) are not outputs.
+    """
+    names = [name for name in SUMMED_FILES if os.path.lexists(out_dir / name)]
+    for folder, (suffix, recursive) in SUMMED_FOLDERS.items():
+        root = out_dir / folder
+        if root.is_symlink():
+            names.append(folder)
+            continue
+        for current, dirs, files in os.walk(root):  # never enters symlinked folders
+            base = Path(current)
+            linked = [d for d in dirs if (base / d).is_symlink()]
+            for name in (*files, *linked):
+                if name.endswith(suffix) and not name.startswith(TMP_MARK):
+                    names.append((base / name).relative_to(out_dir).as_posix())
+            if not recursive:
+                dirs.clear()
+    return sorted(names)
+
+
+def write_sha256sums(out_dir: Path) -> Path:
+    """`OUT/SHA256SUMS` (`sha256sum -c` format) over every output file; written last."""
+    names = [
+        name
+        for name in output_files(out_dir)
+        if (out_dir / name).is_file() and not (out_dir / name).is_symlink()
+    ]
+    lines = [f"{sha256_file(out_dir / name)}  {name}" for name in names]
     return atomic_write_text(out_dir / "SHA256SUMS", "\n".join(lines) + ("\n" if lines else ""))
 
 

@@ -207,11 +207,16 @@ def register(group: click.Group) -> None:
 @click.command("verify")
 @click.argument("out", type=click.Path(exists=True, file_okay=False, path_type=Path))
 def verify_command(out: Path) -> None:
-    """Check a finished build: shard hashes, manifest rows vs shards, split disjointness,
-    schema versions. Exits 1 and lists every problem found."""
+    """Check a finished build: every output file against SHA256SUMS (none missing, unlisted or
+    outside OUT), schema versions, clip rows vs shard samples, each sample's JSON vs its
+    frames.parquet rows, stats.json's funnel counts vs the tables and shards, exports, split
+    disjointness. Exits 1 and lists every problem found."""
     from talkingub.build.verify import verify_build
 
-    problems = verify_build(out)
+    try:
+        problems = verify_build(out)
+    except Exception as exc:  # verify reports bad files itself; this is a last resort
+        problems = [f"verify could not finish ({type(exc).__name__}: {exc})"]
     for problem in problems:
         click.echo(f"problem: {problem}", err=True)
     if problems:

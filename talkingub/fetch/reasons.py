@@ -151,8 +151,19 @@ def _http_reason(status: int) -> str:
 
 
 def _is_timeout(exc: BaseException) -> bool:
-    text = f"{exc!r} {getattr(exc, 'cause', '')!r}".lower()
-    return isinstance(getattr(exc, "cause", None), TimeoutError) or "timed out" in text
+    cause = getattr(exc, "cause", None)
+    if isinstance(cause, TimeoutError | socket.timeout | _urllib3_timeout()):
+        return True  # the requests handler raises urllib3's ReadTimeoutError on a stalled body
+    text = f"{exc!r} {cause!r}".lower()
+    return "timed out" in text
+
+
+def _urllib3_timeout() -> type[BaseException]:
+    try:
+        from urllib3.exceptions import TimeoutError as Urllib3Timeout
+    except ImportError:  # pragma: no cover - urllib3 comes with yt-dlp's requests handler
+        return TimeoutError
+    return Urllib3Timeout
 
 
 def _login_wall(exc: Any) -> str:
@@ -164,5 +175,5 @@ def _login_wall(exc: Any) -> str:
 
 
 def _message(exc: BaseException) -> str:
-    text = str(exc).strip() or type(exc).__name__
-    return text.replace("\x1b[0;31m", "").replace("\x1b[0m", "")[:2000]
+    text = str(exc).replace("\x1b[0;31m", "").replace("\x1b[0m", "").replace("\r", "")
+    return (text.strip() or type(exc).__name__)[:2000]

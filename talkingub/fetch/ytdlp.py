@@ -3,10 +3,20 @@
 Downloads go to `raw/.partial/<video_id>/` (yt-dlp may resume its `.part` files there on a
 re-run); only a finished file is moved to `raw/<video_id>.<ext>`, so a partial download is
 never taken for a finished one.
+
+Two things yt-dlp does not report in a typed way are recovered here:
+
+- its HTTP downloader reports a body read that failed (connection cut, read timeout) through
+  its own retry loop as an *untyped* `DownloadError`; `_RecordingYoutubeDL` keeps the typed
+  transport error itself, so the classifier sees `IncompleteRead` or a timeout, not text;
+- `--max-filesize` is enforced by a progress hook (`_size_guard`) instead of yt-dlp's own
+  option, which skips an over-size download silently (no exception, no size) and does not
+  apply at all to a body without a Content-Length.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import shutil
 from collections.abc import Callable
@@ -24,7 +34,14 @@ ProgressHook = Callable[[dict[str, Any]], None]
 
 
 class NoFileProduced(ReasonedError):
-    """yt-dlp returned without a file (e.g. skipped for --max-filesize)."""
+    """yt-dlp returned without a file, or the server sent a body with no bytes."""
+
+
+class FileTooLarge(ReasonedError):
+    """The body is larger than --max-filesize (declared by the server or counted)."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__("too_large", detail)
 
 
 def ytdlp_version() -> str:
@@ -67,7 +84,7 @@ def build_options(
         "noprogress": True,
         "no_warnings": True,
         "logger": _LoggerAdapter(),
-        "progress_hooks": [hook] if hook else [],
+        "progress_hooks": _hooks(config, hook),
         "socket_timeout": config.socket_timeout,
         "retries": 0,  # retries with backoff happen one level up, for transient errors only
         "fragment_retries": 0,
@@ -86,8 +103,6 @@ def _optional(opts: dict[str, Any], config: FetchConfig, row: SourceRow) -> None
         opts["cookiefile"] = str(config.cookies)
     if config.proxy:
         opts["proxy"] = config.proxy
-    if config.max_filesize:
-        opts["max_filesize"] = config.max_filesize
     if row.start is not None or row.end is not None:
         from yt_dlp.utils import download_range_func
 
@@ -98,23 +113,87 @@ def _optional(opts: dict[str, Any], config: FetchConfig, row: SourceRow) -> None
         opts["force_keyframes_at_cuts"] = False
 
 
+def _hooks(config: FetchConfig, hook: ProgressHook | None) -> list[ProgressHook]:
+    hooks = [_size_guard(config.max_filesize)] if config.max_filesize else []
+    return hooks + ([hook] if hook else [])
+
+
+def _size_guard(limit: int) -> ProgressHook:
+    """Stop a download as soon as its declared or received size passes `limit` bytes.
+
+    The first call comes after the first block (about 1 KiB) of the body, so an over-size
+    body with a Content-Length costs one block; one without is stopped just past the limit."""
+
+    def guard(status: dict[str, Any]) -> None:
+        declared = status.get("total_bytes")
+        received = status.get("downloaded_bytes") or 0
+        if declared and declared > limit:
+            raise FileTooLarge(f"the server declared {declared} bytes > max_filesize {limit}")
+        if received > limit:
+            raise FileTooLarge(
+                f"{received} bytes received > max_filesize {limit} "
+                "(no size declared); download stopped"
+            )
+
+    return guard
+
+
+@functools.cache
+def _recording_youtube_dl() -> Any:
+    """A YoutubeDL class that keeps the transport errors raised during its download."""
+    from yt_dlp import YoutubeDL
+    from yt_dlp.networking.exceptions import TransportError
+
+    class _RecordingYoutubeDL(YoutubeDL):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self.transport_errors: list[BaseException] = []
+
+        def dl(self, *args: Any, **kwargs: Any) -> Any:
+            self.transport_errors = []  # only the download's own errors count, not extraction's
+            return super().dl(*args, **kwargs)
+
+        def urlopen(self, req: Any) -> Any:
+            try:
+                response = super().urlopen(req)
+            except TransportError as exc:
+                self.transport_errors.append(exc)
+                raise
+            read = response.read
+
+            def recording_read(*args: Any, **kwargs: Any) -> Any:
+                try:
+                    return read(*args, **kwargs)
+                except TransportError as exc:
+                    self.transport_errors.append(exc)
+                    raise
+
+            response.read = recording_read  # this response only; the class is untouched
+            return response
+
+    return _RecordingYoutubeDL
+
+
 def download(
     row: SourceRow, config: FetchConfig, raw_dir: Path, hook: ProgressHook | None = None
 ) -> tuple[Path, dict[str, Any]]:
     """Download one row; returns the final file and yt-dlp's info dict (sanitised)."""
-    from yt_dlp import YoutubeDL
     from yt_dlp.utils import DownloadError
 
     workdir = raw_dir / ".partial" / row.video_id
     workdir.mkdir(parents=True, exist_ok=True)
-    with YoutubeDL(build_options(row, config, workdir, hook)) as ydl:
-        try:
-            info = ydl.extract_info(row.url, download=True)
-        except DownloadError as exc:
-            refined = _refine(exc, workdir)
-            if refined is exc:
-                raise
-            raise refined from exc
+    try:
+        with _recording_youtube_dl()(build_options(row, config, workdir, hook)) as ydl:
+            try:
+                info = ydl.extract_info(row.url, download=True)
+            except DownloadError as exc:
+                refined = _refine(exc, workdir, ydl.transport_errors)
+                if refined is exc:
+                    raise
+                raise refined from exc
+    except FileTooLarge:
+        shutil.rmtree(workdir, ignore_errors=True)  # not worth resuming: it stays too large
+        raise
     produced = _finished_file(workdir, row.video_id)
     if produced is None:
         raise _why_nothing(info, config)
@@ -135,11 +214,23 @@ def probe_remote(row: SourceRow, config: FetchConfig) -> dict[str, Any]:
         return ydl.extract_info(row.url, download=False) or {}
 
 
-def _refine(exc: Exception, workdir: Path) -> Exception:
-    """yt-dlp reports a body with no bytes as a bare DownloadError (no typed cause)."""
+def _refine(exc: Exception, workdir: Path, transport_errors: list[BaseException]) -> Exception:
+    """Give an untyped DownloadError its cause.
+
+    yt-dlp's HTTP downloader reports a failed body read after its own retry loop, outside the
+    `except` block, so the DownloadError carries no exception; the transport error recorded
+    during the download is that cause. With none, a download that wrote no bytes is a body
+    with no data."""
+    from yt_dlp.utils import DownloadError
+
     untyped = not (getattr(exc, "exc_info", None) or (None, None))[1]
+    if not untyped:
+        return exc
+    if transport_errors:
+        cause = transport_errors[-1]
+        return DownloadError(str(exc), (type(cause), cause, cause.__traceback__))
     received = sum(p.stat().st_size for p in workdir.glob("*") if p.is_file())
-    if untyped and received == 0:
+    if received == 0:
         return NoFileProduced("empty_file", f"the server sent no data ({exc})")
     return exc
 

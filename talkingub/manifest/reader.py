@@ -2,7 +2,8 @@
 
 A bad manifest is refused with a message naming the row and column. With `strict=False`
 the bad rows are returned as `Problem`s instead, so a build can record them as skipped rows
-(`invalid_row`) and go on with the rest.
+(`invalid_row`) and go on with the rest. A file that cannot be read as its type, a missing
+or unknown column, and a Parquet column of the wrong Arrow type are refused in any mode.
 """
 
 from __future__ import annotations
@@ -15,11 +16,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from talkingub.errors import ManifestError
-from talkingub.manifest.schema import SourceRow
+from talkingub.manifest.schema import SOURCE_SCHEMA, SourceRow
 
 SAFE_ID = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}$")
 ALLOWED_SCHEMES = ("http", "https", "file")
@@ -62,7 +64,7 @@ def _read_records(path: Path) -> list[dict[str, Any]]:
     if suffix in LIST_SUFFIXES:
         return _read_url_list(path)
     if suffix == ".parquet":
-        table = pq.read_table(path)
+        table = _read_parquet(path)
     elif suffix in (".csv", ".tsv"):
         table = _read_csv(path, delimiter="\t" if suffix == ".tsv" else ",")
     else:
@@ -70,7 +72,46 @@ def _read_records(path: Path) -> list[dict[str, Any]]:
             f"unsupported manifest type {suffix!r} (use .parquet, .csv, .tsv, .txt)"
         )
     _check_columns(table.column_names)
+    if suffix == ".parquet":  # CSV text columns are read as strings; numbers are checked per row
+        _check_types(table.schema)
     return table.to_pylist()
+
+
+def _read_parquet(path: Path) -> pa.Table:
+    try:
+        return pq.read_table(path)
+    except (pa.ArrowException, OSError, ValueError) as exc:
+        # pyarrow says "Could not open Parquet input source '<path>': <why>"; we name the file
+        why = str(exc).replace(f"Could not open Parquet input source '{path}': ", "")
+        raise ManifestError(
+            f"cannot read {path.name} as Parquet: {' '.join(why.split())}"
+        ) from None
+
+
+def _check_types(schema: pa.Schema) -> None:
+    """Each Parquet column must have its `source/1` type: text columns a string type, `start`
+    and `end` any integer or floating-point type (an all-null column has the null type)."""
+    for field in schema:
+        found = field.type
+        if pa.types.is_null(found):
+            continue
+        expected = SOURCE_SCHEMA.field(field.name).type
+        if pa.types.is_floating(expected):
+            ok = pa.types.is_integer(found) or pa.types.is_floating(found)
+            wanted = "float64 (or any integer or floating-point type)"
+        else:
+            ok = _is_text(found)
+            wanted = str(expected)
+        if not ok:
+            raise ManifestError(f"Arrow type {found} found, expected {wanted}", column=field.name)
+
+
+def _is_text(kind: pa.DataType) -> bool:
+    if pa.types.is_dictionary(kind):  # e.g. a pandas categorical of strings
+        kind = kind.value_type
+    return bool(
+        pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_string_view(kind)
+    )
 
 
 def _read_csv(path: Path, delimiter: str) -> Any:
@@ -78,8 +119,6 @@ def _read_csv(path: Path, delimiter: str) -> Any:
     raw = path.read_bytes().decode("utf-8-sig", errors="replace").encode("utf-8")
     types = {c: "string" for c in TEXT_COLUMNS}
     try:
-        import pyarrow as pa
-
         return pacsv.read_csv(
             pa.BufferReader(raw),
             parse_options=pacsv.ParseOptions(delimiter=delimiter),

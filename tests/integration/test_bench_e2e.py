@@ -186,8 +186,15 @@ def test_sigkill_after_a_checkpoint_then_resume_matches_an_uninterrupted_run(
     killed.send_signal(signal.SIGKILL)
     assert killed.wait() == -signal.SIGKILL
     assert not (tmp_path / "killed" / "final.pt").exists(), "run finished before the kill"
+    (checkpoint.parent / ".tmp-0a1b2c3d-last.pt").touch()  # what a save killed early leaves
     resumed = _train(tiny_build, tmp_path / "killed", resume=True)
     assert resumed.wait(timeout=300) == 0 and reference.wait(timeout=300) == 0
+    assert not [
+        *checkpoint.parent.glob(".tmp-*-last.pt*"),
+        *checkpoint.parent.parent.glob(".tmp-*-final.pt*"),
+    ], "stale checkpoint temporaries left in the run folder"
+    assert (tmp_path / "killed" / "final.pt.sha256").is_file()
+    assert checkpoint.with_name("last.pt.sha256").is_file()
     expected, got = _losses(tmp_path / "reference"), _losses(tmp_path / "killed")
     assert got["step"].max() == 10
     pd.testing.assert_frame_equal(got, expected, check_exact=True)
@@ -361,7 +368,7 @@ def test_missing_teacher_weights_refuse_and_the_opt_out_trains_and_is_recorded(
         "off",
         False,
     )
-    final = torch.load(run_dir / "final.pt", weights_only=False)
+    final = torch.load(run_dir / "final.pt", weights_only=True)  # plain data only
     assert final["model_config"] == record["model_config"]
     names = set(pd.read_csv(run_dir / "train_log.csv")["name"])
     assert "generator/total" in names

@@ -178,8 +178,9 @@ def test_outputs_read_with_pandas_duckdb_and_webdataset(built: Path) -> None:
     assert {s["__key__"] for s in samples} == set(clips.loc[clips["shard"].notna(), "clip_id"])
     meta = samples[0]["json"]
     assert len(meta["face_boxes"]) == meta["n_frames"] and meta["sampled_frames"]
-    sums = (built / "SHA256SUMS").read_text().split("\n")
-    assert len([s for s in sums if s]) == len(shards)
+    listed = {line.split("  ", 1)[1] for line in (built / "SHA256SUMS").read_text().splitlines()}
+    assert {f"shards/{Path(p).name}" for p in shards} <= listed
+    assert {"frames.parquet", "clips.parquet", "build.json", "stats.json"} <= listed
 
 
 def test_funnel_contact_sheets_and_export(built: Path) -> None:

@@ -24,6 +24,12 @@ def server(presenter_chest_up_mp4: Path, swalwell_mp4: Path) -> Iterator[Loopbac
         "/v/empty.mp4": Route(body=b""),
         "/v/truncated.mp4": Route(body=presenter[: len(presenter) // 3]),
         "/v/gone.mp4": Route(status=410),
+        # misbehaving bodies (issue 15, defect 4)
+        "/v/cut.mp4": Route(body=presenter, truncate_to=len(presenter) // 3),
+        "/v/stall-body.mp4": Route(body=presenter, stall_body=3.0),
+        "/v/stall-mid.mp4": Route(body=presenter, stall_body=3.0, stall_after=len(presenter) // 3),
+        "/v/no-length.mp4": Route(body=presenter, content_length=False),
+        "/v/swalwell-no-length.mp4": Route.file(swalwell_mp4, content_length=False),
     }
     with serve(routes) as srv:
         yield srv
@@ -36,15 +42,13 @@ def manifest(tmp_path: Path, rows: list[str]) -> Path:
 
 
 def fetch(tmp_path: Path, path: Path, **kw: object) -> pd.DataFrame:
+    settings: dict[str, object] = {"socket_timeout": 1.5, "retries": 0, "backoff_base": 0.05}
     cfg = FetchConfig(
         manifest=path,
         out_dir=tmp_path / "out",
         progress=False,
-        socket_timeout=1.5,
-        retries=0,
-        backoff_base=0.05,
-        **kw,
-    )  # type: ignore[arg-type]
+        **{**settings, **kw},  # type: ignore[arg-type]
+    )
     summary = run(cfg)
     return pd.read_parquet(summary.table).set_index("video_id")
 
@@ -113,6 +117,68 @@ def test_transient_failures_are_retried_with_backoff(
     )
     df = pd.read_parquet(run(cfg).table)
     assert df.loc[0, "attempts"] == 3 and df.loc[0, "reason"] == "timeout"
+
+
+def test_body_cut_short_is_network_and_retried(tmp_path: Path, server: LoopbackServer) -> None:
+    """Content-Length declares the whole file, a third is sent, then the connection closes."""
+    path = manifest(tmp_path, [f"cut,{server.url('/v/cut.mp4')},,,x"])
+    df = fetch(tmp_path, path, retries=2, socket_timeout=1.0)
+    row = df.loc["cut"]
+    assert (row["status"], row["reason"], row["attempts"]) == ("failed", "network", 3)
+    assert (
+        "more expected" in row["error"]
+    )  # yt-dlp's IncompleteRead: "N bytes read, M more expected"
+    assert "\r" not in row["error"]
+    assert not any(p.is_file() for p in (tmp_path / "out" / "raw").glob("cut*"))
+
+
+@pytest.mark.parametrize("route", ["/v/stall-body.mp4", "/v/stall-mid.mp4"])
+def test_body_that_stalls_is_timeout_and_retried(
+    tmp_path: Path, server: LoopbackServer, route: str
+) -> None:
+    """The headers come at once, then the body stalls (from its first byte, or a third in)
+    past --socket-timeout."""
+    path = manifest(tmp_path, [f"stalled,{server.url(route)},,,x"])
+    df = fetch(tmp_path, path, retries=1, socket_timeout=0.5)
+    row = df.loc["stalled"]
+    assert (row["status"], row["reason"], row["attempts"]) == ("failed", "timeout", 2)
+    assert "timed out" in row["error"]
+    assert not any(p.is_file() for p in (tmp_path / "out" / "raw").glob("stalled*"))
+
+
+def test_body_over_max_filesize_is_too_large_with_and_without_content_length(
+    tmp_path: Path, server: LoopbackServer, presenter_chest_up_mp4: Path, swalwell_mp4: Path
+) -> None:
+    big, small = presenter_chest_up_mp4.stat().st_size, swalwell_mp4.stat().st_size
+    limit = (big + small) // 2
+    rows = [
+        f"declared,{server.url('/v/presenter.mp4')},,,x",
+        f"undeclared,{server.url('/v/no-length.mp4')},,,x",
+        f"small,{server.url('/v/swalwell.mp4')},,,sw",
+        f"small_undeclared,{server.url('/v/swalwell-no-length.mp4')},,,sw",
+    ]
+    df = fetch(tmp_path, manifest(tmp_path, rows), retries=2, max_filesize=limit)
+    assert df["reason"].to_dict() == {
+        "declared": "too_large",
+        "undeclared": "too_large",
+        "small": "fetched",
+        "small_undeclared": "fetched",
+    }, df[["reason", "error"]]
+    assert (df["attempts"] == 1).all()  # not transient: never retried
+    assert df.loc["declared", "error"] == (
+        f"too_large: the server declared {big} bytes > max_filesize {limit}"
+    )
+    undeclared = df.loc["undeclared", "error"]
+    assert undeclared.startswith("too_large: ") and f"> max_filesize {limit}" in undeclared
+    assert "no size declared" in undeclared
+    assert df.loc["small_undeclared", "file_size"] == small
+    raw = tmp_path / "out" / "raw"
+    assert sorted(p.name for p in raw.glob("*") if p.is_file()) == [
+        "small.mp4",
+        "small_undeclared.mp4",
+    ]
+    # nothing of the refused bodies is kept for a resume either
+    assert not any((raw / ".partial").glob("*declared*"))
 
 
 def test_rerun_reuses_verified_files_without_downloading(

@@ -1,7 +1,8 @@
 """A loopback HTTP server for fetch tests: Range requests, 404s, stalls, truncations.
 
 Routes map a URL path to a `Route`: serve a file's bytes (optionally truncated), stall for
-N seconds before answering, or answer an HTTP status. Binds 127.0.0.1 only.
+N seconds before answering or in the middle of the body, leave out the Content-Length
+header, or answer an HTTP status. Binds 127.0.0.1 only.
 """
 
 from __future__ import annotations
@@ -25,6 +26,9 @@ class Route:
     stall: float = 0.0  # seconds to sleep before sending anything
     truncate_to: int | None = None  # declare the full length but send only this many bytes
     drip: float = 0.0  # seconds to sleep after every 64 KiB (a slow server)
+    stall_body: float = 0.0  # seconds to sleep after the headers and `stall_after` body bytes
+    stall_after: int = 0  # body bytes sent before the `stall_body` sleep
+    content_length: bool = True  # False: no Content-Length; the body ends when the server closes
 
     @classmethod
     def file(cls, path: Path, **kwargs: object) -> Route:
@@ -68,11 +72,14 @@ class _Handler(BaseHTTPRequestHandler):
     def _send_body(self, route: Route, head: bool) -> None:
         body = route.body
         start, end = _byte_range(self.headers.get("Range"), len(body))
-        partial = start != 0 or end != len(body) - 1
+        partial = bool(body) and (start != 0 or end != len(body) - 1)
         self.send_response(206 if partial else 200)
         self.send_header("Content-Type", route.content_type)
         self.send_header("Accept-Ranges", "bytes")
-        self.send_header("Content-Length", str(end - start + 1))
+        if route.content_length:  # an empty body declares 0 (not the 1 of the range 0-0)
+            self.send_header("Content-Length", str(end - start + 1 if body else 0))
+        else:
+            self.close_connection = True
         if partial:
             self.send_header("Content-Range", f"bytes {start}-{end}/{len(body)}")
         self.end_headers()
@@ -82,6 +89,11 @@ class _Handler(BaseHTTPRequestHandler):
         if route.truncate_to is not None:
             chunk = chunk[: max(0, route.truncate_to - start)]
         try:
+            if route.stall_body:
+                self.wfile.write(chunk[: route.stall_after])
+                self.wfile.flush()
+                time.sleep(route.stall_body)
+                chunk = chunk[route.stall_after :]
             for offset in range(0, len(chunk), 1 << 16):
                 self.wfile.write(chunk[offset : offset + (1 << 16)])
                 if route.drip:
@@ -107,7 +119,7 @@ class LoopbackServer:
     def __init__(self, routes: dict[str, Route]) -> None:
         state = {"routes": dict(routes), "hits": {}, "proxied": [], "cookies": []}
         handler = type("Handler", (_Handler,), state)
-        self._handler = handler
+        self._handler: type[_Handler] = handler
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self.httpd.daemon_threads = True
         self.port = self.httpd.server_address[1]

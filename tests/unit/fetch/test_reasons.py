@@ -6,6 +6,7 @@ import io
 import urllib.error
 
 import pytest
+from urllib3.exceptions import ReadTimeoutError
 from yt_dlp.networking import Response
 from yt_dlp.networking.exceptions import HTTPError, IncompleteRead, TransportError
 from yt_dlp.utils import DownloadError, ExtractorError, GeoRestrictedError, UnsupportedError
@@ -38,6 +39,8 @@ def wrapped(exc: BaseException) -> DownloadError:
         (http_error(503), "server_error"),
         (TransportError(cause=TimeoutError("timed out")), "timeout"),
         (TransportError(cause=ConnectionRefusedError()), "network"),
+        # the requests handler's stalled body: urllib3's type, whatever its wording
+        (TransportError(cause=ReadTimeoutError(None, "http://x/", "stalled")), "timeout"),  # type: ignore[arg-type]
         (IncompleteRead(partial=10, expected=100), "network"),
         (GeoRestrictedError("blocked", countries=["DE"]), "geo_blocked"),
         (UnsupportedError("gopher://x"), "unsupported_url"),
@@ -65,3 +68,8 @@ def test_only_transient_reasons_are_retried() -> None:
     assert classify(http_error(429)).transient
     assert not classify(http_error(404)).transient
     assert set(REASONS) >= TRANSIENT
+
+
+def test_error_text_has_no_carriage_returns_or_colour_codes() -> None:
+    exc = DownloadError("ERROR: \r[download] Got error: \x1b[0;31m10 bytes read\x1b[0m")
+    assert classify(exc).error == "ERROR: [download] Got error: 10 bytes read"

@@ -90,3 +90,118 @@ def test_derived_ids_are_stable_and_safe() -> None:
     assert first == second
     assert "/" not in first and " " not in first
     assert derive_video_id("https://youtu.be/dQw4w9WgXcQ") == "dQw4w9WgXcQ"
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"video_id,url\na,https://e.org/a.mp4\n", b"", b"PAR1 but not really PAR1"],
+    ids=["csv-text", "empty", "bad-footer"],
+)
+def test_a_parquet_name_on_something_else_is_one_line_naming_the_file(
+    tmp_path: Path, content: bytes
+) -> None:
+    path = tmp_path / "m.parquet"
+    path.write_bytes(content)
+    with pytest.raises(ManifestError) as err:
+        read_source_manifest(path, strict=False)  # not a row problem: refused in any mode
+    message = str(err.value)
+    assert message.startswith("manifest: cannot read m.parquet as Parquet: ")
+    assert "\n" not in message
+    assert err.value.row is None and err.value.column is None
+
+
+def parquet(tmp_path: Path, columns: dict[str, pa.Array]) -> Path:
+    path = tmp_path / "typed.parquet"
+    pq.write_table(pa.table(columns), path)
+    return path
+
+
+URLS = pa.array(["https://e.org/a.mp4", "https://e.org/b.mp4"])
+
+
+@pytest.mark.parametrize(
+    ("columns", "column", "found", "expected"),
+    [
+        ({"url": pa.array([1, 2])}, "url", "int64", "string"),
+        (
+            {"url": URLS, "identity": pa.array([["a"], ["b", "c"]])},
+            "identity",
+            "list<element: string>",
+            "string",
+        ),
+        ({"url": URLS, "video_id": pa.array([1.5, 2.5])}, "video_id", "double", "string"),
+        (
+            {"url": URLS, "notes": pa.array([{"k": 1}, {"k": 2}])},
+            "notes",
+            "struct<k: int64>",
+            "string",
+        ),
+        ({"url": URLS, "start": pa.array(["1", "2"])}, "start", "string", "float64"),
+        ({"url": URLS, "end": pa.array([True, False])}, "end", "bool", "float64"),
+    ],
+)
+def test_a_parquet_column_of_the_wrong_type_is_refused_naming_column_and_types(
+    tmp_path: Path, columns: dict[str, pa.Array], column: str, found: str, expected: str
+) -> None:
+    with pytest.raises(ManifestError) as err:
+        read_source_manifest(parquet(tmp_path, columns), strict=False)
+    assert err.value.column == column and err.value.row is None
+    assert str(err.value) == (
+        f"manifest column '{column}': Arrow type {found} found, expected {expected}"
+        + (" (or any integer or floating-point type)" if expected == "float64" else "")
+    )
+
+
+def test_parquet_numbers_of_any_width_and_strings_with_nulls_are_accepted(tmp_path: Path) -> None:
+    columns = {
+        "video_id": pa.array(["a", "b"], pa.large_string()),
+        "url": URLS,
+        "start": pa.array([1, None], pa.int32()),
+        "end": pa.array([2.5, None], pa.float32()),
+        "identity": pa.array(["p", None]).dictionary_encode(),  # a pandas categorical
+        "notes": pa.array([None, "hi"]),
+        "license": pa.array([None, None], pa.null()),  # an all-null column
+    }
+    rows, problems = read_source_manifest(parquet(tmp_path, columns))
+    assert problems == []
+    assert [(r.video_id, r.start, r.end, r.identity, r.notes) for r in rows] == [
+        ("a", 1.0, 2.5, "p", None),
+        ("b", None, None, "b", "hi"),
+    ]
+
+
+def test_csv_numbers_stay_checked_per_row_not_per_column(tmp_path: Path) -> None:
+    """The Parquet type check leaves CSV alone: a word in `end` is a row error there."""
+    path = write_csv(
+        tmp_path, "video_id,url,end\na,https://e.org/a.mp4,3\nb,https://e.org/b.mp4,soon\n"
+    )
+    rows, problems = read_source_manifest(path, strict=False)
+    assert [r.video_id for r in rows] == ["a"]
+    assert [(p.row, p.column) for p in problems] == [(2, "end")]
+
+
+@pytest.mark.parametrize(
+    ("content", "needle"),
+    [
+        (b"video_id,url\na,https://e.org/a.mp4\n", "cannot read m.parquet as Parquet"),
+        (None, "column 'url': Arrow type int64 found, expected string"),
+    ],
+    ids=["not-parquet", "wrong-type"],
+)
+def test_cli_reports_a_bad_parquet_manifest_in_one_line_with_exit_code_2(
+    tmp_path: Path, content: bytes | None, needle: str
+) -> None:
+    from click.testing import CliRunner
+
+    from talkingub.cli import main
+
+    path = tmp_path / "m.parquet"
+    if content is None:
+        pq.write_table(pa.table({"url": pa.array([7])}), path)
+    else:
+        path.write_bytes(content)
+    result = CliRunner().invoke(main, ["fetch", str(path), "-o", str(tmp_path / "out")])
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output and not isinstance(result.exception, ManifestError)
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: manifest") and needle in lines[0]
