@@ -91,6 +91,8 @@ class BuildConfig:
     split: SplitConfig = SplitConfig()
     output: OutputConfig = OutputConfig()
     max_duration: float = 3 * 3600.0  # longer sources are refused (reason too_long)
+    # larger frames are refused before decoding (reason too_large_frame): two 4K frames' worth
+    max_pixels: int = 4096 * 2160 * 2
     decode_timeout: float = 1800.0  # seconds allowed to analyse one video
 
     def analysis_key(self) -> str:

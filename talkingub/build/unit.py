@@ -67,6 +67,12 @@ def process_video(video: SourceVideo, config: BuildConfig, work: Path) -> VideoR
         raise ReasonedError(
             "too_long", f"{video.duration:.0f} s > max_duration {config.max_duration:.0f} s"
         )
+    if video.width * video.height > config.max_pixels:
+        raise ReasonedError(
+            "too_large_frame",
+            f"{video.width}x{video.height} = {video.width * video.height} pixels > max_pixels "
+            f"{config.max_pixels}: refused before decoding",
+        )
     if min(video.width, video.height) < MIN_SIDE or max(
         video.width, video.height
     ) > MAX_ASPECT * min(video.width, video.height):
