@@ -15,12 +15,14 @@ import dataclasses
 import datetime
 import os
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import torch
 import torch.distributed as dist
 
 from talkingub.errors import ConfigError
+from talkingub.io.lock import folder_lock
 
 
 @dataclasses.dataclass(frozen=True)
@@ -119,6 +121,18 @@ def session(device: str) -> Iterator[DistInfo]:
     can read its peer's address from the group just destroyed and fail with gloo's
     `connectFullMesh ... Connection refused` (seen on this project's 2-core machine)."""
     yield init(device)
+
+
+@contextlib.contextmanager
+def main_lock(folder: Path, info: DistInfo, action: str) -> Iterator[None]:
+    """Hold `folder`'s lock (talkingub.io.lock) in the main process for the block: a second
+    run writing the same folder fails at once, naming the holder. Only rank 0 locks (the
+    ranks of one run share the folder); when it fails, torchrun stops the other ranks."""
+    if not info.main:
+        yield
+        return
+    with folder_lock(folder, action=action, hint="wait for it, or write to another folder"):
+        yield
 
 
 def barrier(info: DistInfo) -> None:

@@ -71,7 +71,7 @@ def count_parameters(model: Any) -> int:
 
 
 def evaluate(job: EvalJob) -> EvalResult:
-    with D.session(job.device) as info:
+    with D.session(job.device) as info, D.main_lock(job.out_dir, info, "evaluated"):
         return _evaluate(job, info)
 
 

@@ -96,7 +96,7 @@ class _Context:
 
 def train(job: TrainJob) -> TrainResult:
     require_weights([job.method], job.protocol)
-    with D.session(job.device) as info:
+    with D.session(job.device) as info, D.main_lock(job.run_dir, info, "trained"):
         return _train(job, info)
 
 

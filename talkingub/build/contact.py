@@ -19,6 +19,15 @@ def write_contact_sheets(out: Path, clips: list[dict[str, Any]]) -> list[Path]:
     return [_sheet(out, vid, rows) for vid, rows in sorted(by_video.items())]
 
 
+def sheet_paths(out: Path, clips: list[dict[str, Any]]) -> list[Path]:
+    """The contact sheets `write_contact_sheets` writes for `clips`."""
+    return [sheet_path(out, vid) for vid in sorted({c["video_id"] for c in clips})]
+
+
+def sheet_path(out: Path, video_id: str) -> Path:
+    return out / "contact_sheets" / f"{video_id}.png"
+
+
 def _sheet(out: Path, video_id: str, clips: list[dict[str, Any]]) -> Path:
     from PIL import Image
 
@@ -29,7 +38,7 @@ def _sheet(out: Path, video_id: str, clips: list[dict[str, Any]]) -> Path:
     sheet = Image.new("RGB", (cols * 2 * TILE, rows * (TILE + 36)), "white")
     for i, tile in enumerate(tiles):
         sheet.paste(tile, ((i % cols) * 2 * TILE, (i // cols) * (TILE + 36)))
-    path = out / "contact_sheets" / f"{video_id}.png"
+    path = sheet_path(out, video_id)
     with atomic_path(path) as tmp:
         sheet.save(tmp, format="PNG")
     return path

@@ -7,6 +7,11 @@ Isolation: with `process` and `ray` an item whose worker dies (a segfault in a n
 decoder or detector, an OOM kill) or runs past `timeout` seconds is yielded as a `TaskLost`
 (`worker_crashed` / `timeout`) instead of a result; the dead or overrunning worker is killed
 and replaced, and the other items go on. `serial` has neither protection (debugging only).
+
+Stopping: an `EnvironmentStop` raised by `fn` (the disk is full, OUT is read-only, ...: see
+talkingub.errors) is no item's failure. Every executor re-raises it in the parent from
+`map_unordered`, after which no item is started; closing the iterator (or the re-raise
+itself) kills the `process` workers still busy and cancels the pending Ray tasks.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any, Protocol
 
+from talkingub.errors import EnvironmentStop
 from talkingub.registry import Registry
 
 WORKER_CRASHED = "worker_crashed"
@@ -36,7 +42,8 @@ class Executor(Protocol):
     def map_unordered(
         self, fn: Callable[[Any], Any], items: list[Any]
     ) -> Iterator[tuple[Any, Any]]:
-        """Yield (item, result or TaskLost) pairs; `fn` must catch its own errors."""
+        """Yield (item, result or TaskLost) pairs; `fn` must catch its own errors, except an
+        `EnvironmentStop`, which is re-raised here and ends the iteration."""
         ...
 
 
@@ -78,6 +85,8 @@ def _worker_main(fn: Callable[[Any], Any], conn: Any) -> None:
         conn.send(("start", None))
         try:
             conn.send(("done", fn(item)))
+        except EnvironmentStop as exc:  # not the item's failure: the parent stops the run
+            conn.send(("stop", exc))
         except Exception as exc:  # fn raised, or its result cannot be pickled
             conn.send(("error", f"{type(exc).__name__}: {exc}"))
 
@@ -134,6 +143,9 @@ class _Worker:
             if kind == "start":
                 self.started = time.monotonic()
                 continue
+            if kind == "stop":
+                self.busy = False  # finished its item; `stop` may end it gently
+                raise payload
             return payload if kind == "done" else TaskLost("error", payload)
         return None
 
@@ -248,14 +260,19 @@ class RayExecutor:
         slots = max(1, int(ray.cluster_resources().get("CPU", self.workers)))
         queue = collections.deque(items)
         pending: dict[Any, tuple[Any, float]] = {}
-        while queue or pending:
-            while queue and len(pending) < slots:
-                item = queue.popleft()
-                pending[remote.remote(item)] = (item, time.monotonic())
-            done, _ = ray.wait(list(pending), num_returns=1, timeout=self._next_deadline(pending))
-            for ref in done:
-                yield pending.pop(ref)[0], _ray_result(ray, ref)
-            yield from self._cancel_overdue(ray, pending)
+        try:
+            while queue or pending:
+                while queue and len(pending) < slots:
+                    item = queue.popleft()
+                    pending[remote.remote(item)] = (item, time.monotonic())
+                timeout = self._next_deadline(pending)
+                done, _ = ray.wait(list(pending), num_returns=1, timeout=timeout)
+                for ref in done:
+                    yield pending.pop(ref)[0], _ray_result(ray, ref)
+                yield from self._cancel_overdue(ray, pending)
+        finally:  # stopped early (EnvironmentStop, the caller closed us): drop what is left
+            for ref in pending:
+                ray.cancel(ref, force=True)
 
     def _next_deadline(self, pending: dict[Any, tuple[Any, float]]) -> float | None:
         if not self.timeout:
@@ -280,6 +297,8 @@ def _ray_result(ray: Any, ref: Any) -> Any:
         return ray.get(ref)
     except ray.exceptions.RayTaskError as exc:  # fn itself raised
         cause = getattr(exc, "cause", None) or exc
+        if isinstance(cause, EnvironmentStop):
+            raise cause from None
         return TaskLost("error", f"{type(cause).__name__}: {cause}".splitlines()[0])
     except ray.exceptions.RayError as exc:  # the worker or its node died, OOM kill, ...
         return TaskLost(WORKER_CRASHED, f"Ray task lost: {type(exc).__name__}")

@@ -14,14 +14,23 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from talkingub.build import tables
+from talkingub.build.contact import sheet_paths
 from talkingub.build.provenance import provenance
 from talkingub.build.report import write_reports
-from talkingub.build.shards import remove_stale_shards, write_sha256sums, write_shards
+from talkingub.build.shards import (
+    SUMMED_FILES,
+    remove_stale_shards,
+    shard_paths,
+    write_sha256sums,
+    write_shards,
+)
 from talkingub.build.sources import add_source_fields, licence_summary, source_fields
 from talkingub.build.split import VideoKey, assign_splits, find_duplicates
 from talkingub.config import config_hash
+from talkingub.errors import stop_on_environment_error
 from talkingub.io.atomic import atomic_path, atomic_write_text
 from talkingub.io.faults import crash_point
+from talkingub.io.outdir import Ledger
 
 if TYPE_CHECKING:
     from talkingub.build.runner import BuildRun, BuildSummary, VideoOutcome
@@ -32,12 +41,20 @@ SCHEMA_VERSION = "talking-ub/2"
 
 
 def assemble_outputs(build: BuildRun, outcomes: list[VideoOutcome]) -> BuildSummary:
+    """A full disk (or a read-only OUT, ...) here stops the run as `EnvironmentStop`."""
+    with stop_on_environment_error(build.out_dir):
+        return _assemble(build, outcomes)
+
+
+def _assemble(build: BuildRun, outcomes: list[VideoOutcome]) -> BuildSummary:
     from talkingub.build.runner import BuildSummary
 
     chash = config_hash(build.recipe)
     splits, duplicates = split_step(build, outcomes)
     videos, clips, frames, samples = collect_rows(build, outcomes, splits, duplicates, chash)
-    shard_step(build, samples, clips)
+    ledger = Ledger(build.out_dir)  # what earlier runs wrote here: all this run may delete
+    shard_step(build, samples, clips, ledger)
+    ledger.claim(report_paths(build, clips), adopt=build.force)
     paths = write_tables(build.out_dir, videos, clips, frames, splits, outcomes)
     meta = {
         "schema": SCHEMA_VERSION,
@@ -47,10 +64,10 @@ def assemble_outputs(build: BuildRun, outcomes: list[VideoOutcome]) -> BuildSumm
     }
     atomic_write_text(build.out_dir / "build.json", json.dumps(meta, indent=2, sort_keys=True))
     funnel = write_reports(build, videos, clips, frames, meta)
-    from talkingub.build.export import export_layouts
+    from talkingub.build.export import export_layouts, owned_output
 
-    export_layouts(build, clips)
-    write_sha256sums(build.out_dir)  # last: it hashes every file above
+    export_layouts(build, clips, ledger)
+    write_sha256sums(build.out_dir, owned_output(ledger))  # last: it hashes every file above
     return BuildSummary(build.out_dir, chash, funnel, paths, licence_summary(clips))
 
 
@@ -181,17 +198,33 @@ def _video_status(
     return "rejected", top, ", ".join(sorted(set(reasons))) or None
 
 
+def report_paths(build: BuildRun, clips: list[dict[str, Any]]) -> list[Path]:
+    """The files the build writes at fixed names (tables, reports, SHA256SUMS) and the
+    contact sheets."""
+    out = build.out_dir
+    paths = [out / name for name in (*SUMMED_FILES, "SHA256SUMS")]
+    if build.recipe.output.contact_sheets:
+        paths += sheet_paths(out, clips)
+    return paths
+
+
 def shard_step(
-    build: BuildRun, samples: list[dict[str, Any]], clips: list[dict[str, Any]]
+    build: BuildRun, samples: list[dict[str, Any]], clips: list[dict[str, Any]], ledger: Ledger
 ) -> list[tuple[Path, list[str]]]:
     folder = build.out_dir / "shards"
-    written = []
-    for split in ("train", "test"):
-        chosen = sorted(
+    per_shard = build.recipe.output.shard_max_clips
+    by_split = {
+        split: sorted(
             (s for s in samples if s["json"]["split"] == split), key=lambda s: s["__key__"]
         )
-        written += write_shards(chosen, folder, split, build.recipe.output.shard_max_clips)
-    remove_stale_shards(folder, {p for p, _ in written})
+        for split in ("train", "test")
+    }
+    planned = [shard_paths(folder, split, len(rows), per_shard) for split, rows in by_split.items()]
+    ledger.claim([path for paths in planned for path in paths], adopt=build.force)
+    written = []
+    for split, chosen in by_split.items():
+        written += write_shards(chosen, folder, split, per_shard)
+    remove_stale_shards(folder, {p for p, _ in written}, ledger)
     where = {key: path.name for path, keys in written for key in keys}
     for clip in clips:
         clip["shard"] = where.get(clip["clip_id"])

@@ -27,6 +27,8 @@ def refilter(
     workers: int = 2,
     progress: bool = True,
     executor: str = "process",
+    force: bool = False,
+    wait: bool = False,
 ) -> BuildSummary:
     meta_path = out_dir / "build.json"
     if not meta_path.is_file():
@@ -47,5 +49,7 @@ def refilter(
         executor=executor,
         progress=progress,
         analysis_must_exist=True,
+        force=force,
+        wait=wait,
     )
     return run(dataclasses.replace(build))

@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,11 +19,12 @@ from talkingub.build.progress import BuildProgress
 from talkingub.build.types import SourceVideo
 from talkingub.build.unit import VideoResult, process_video
 from talkingub.config import config_hash
-from talkingub.errors import ConfigError, ReasonedError
+from talkingub.errors import ConfigError, EnvironmentStop, ReasonedError, environment_stop
 from talkingub.fetch import FetchConfig
 from talkingub.fetch import run as run_fetch
 from talkingub.io.atomic import remove_stale_temps
 from talkingub.io.faults import video_fault
+from talkingub.io.outdir import output_folder
 
 
 @dataclasses.dataclass(frozen=True)
@@ -38,6 +41,9 @@ class BuildRun:
     # hard wall-clock limit per video (analysis + encode), enforced by the process and ray
     # executors by killing the worker (reason `timeout`); None or 0: no limit
     video_timeout: float | None = 7200.0
+    # adopt a non-empty OUT that talkingub did not make (its files are never deleted)
+    force: bool = False
+    wait: bool = False  # OUT locked by another run: wait for it instead of failing at once
 
     def executor_options(self) -> dict[str, Any]:
         options: dict[str, Any] = {"timeout": self.video_timeout}
@@ -65,7 +71,13 @@ class VideoOutcome:
 
 
 def run(build: BuildRun) -> BuildSummary:
-    remove_stale_temps(build.out_dir)  # leftovers of a killed run are never reused
+    # one run per OUT (lock), only in a folder talkingub owns, never through a symlink; the
+    # stale temporaries of a killed run are removed there, before any worker starts
+    with output_folder(build.out_dir, force=build.force, wait=build.wait):
+        return _run(build)
+
+
+def _run(build: BuildRun) -> BuildSummary:
     fetched = fetch_step(build)
     if "process" not in build.stages:
         return BuildSummary(build.out_dir, config_hash(build.recipe), [], {"fetch": fetched})
@@ -78,7 +90,8 @@ def fetch_step(build: BuildRun) -> Path:
     if "fetch" in build.stages:
         if build.fetch is None:
             raise ConfigError("the fetch stage needs a manifest")
-        return run_fetch(build.fetch).table
+        fetch = dataclasses.replace(build.fetch, force=build.fetch.force or build.force)
+        return run_fetch(fetch).table
     if not table.is_file():
         raise ConfigError(f"{table} not found: run the fetch stage first (--stages fetch)")
     return table
@@ -100,6 +113,9 @@ def _missing(value: Any) -> bool:
 
 
 def process_step(build: BuildRun, rows: list[dict[str, Any]]) -> list[VideoOutcome]:
+    """Process every fetched row in the executor's workers. An `EnvironmentStop` (the disk
+    is full, OUT is read-only, ...) from any worker stops the run: the busy workers are
+    killed, their temporary files removed, and the error raised; nothing is recorded."""
     if not build.analysis_must_exist:
         check_backend(build.recipe.analysis)  # a bad plugin/backend fails here, not per video
     outcomes = [VideoOutcome(r) for r in rows]  # every input row, valid or not, in order
@@ -108,15 +124,28 @@ def process_step(build: BuildRun, rows: list[dict[str, Any]]) -> list[VideoOutco
     executor = EXECUTORS.get(build.executor)(build.workers, **build.executor_options())
     work = build.out_dir / "work"
     jobs = [(video, build.recipe, work, build.analysis_must_exist) for video in todo]
+    answers = executor.map_unordered(_process_one, jobs)
     with BuildProgress(len(jobs), enabled=build.progress) as progress:
-        for job, answer in executor.map_unordered(_process_one, jobs):
-            outcome = fetched[job[0].video_id]
-            if isinstance(answer, TaskLost):  # the worker died or ran past video_timeout
-                outcome.reason, outcome.detail = answer.reason, answer.detail
-            else:
-                outcome.result, outcome.reason, outcome.detail = answer
-            progress.video_done(job[0].video_id, outcome.reason)
+        try:
+            for job, answer in answers:
+                outcome = fetched[job[0].video_id]
+                if isinstance(answer, TaskLost):  # the worker died or ran past video_timeout
+                    outcome.reason, outcome.detail = answer.reason, answer.detail
+                else:
+                    outcome.result, outcome.reason, outcome.detail = answer
+                progress.video_done(job[0].video_id, outcome.reason)
+        except EnvironmentStop:
+            _close(answers)  # every worker stopped before their temporaries are removed
+            with contextlib.suppress(OSError):  # best effort: a read-only OUT keeps them
+                remove_stale_temps(work)
+            raise
     return outcomes
+
+
+def _close(iterator: Iterator[Any]) -> None:
+    close = getattr(iterator, "close", None)
+    if callable(close):
+        close()
 
 
 def _source(build: BuildRun, row: dict[str, Any]) -> SourceVideo:
@@ -136,16 +165,23 @@ def _source(build: BuildRun, row: dict[str, Any]) -> SourceVideo:
 def _process_one(
     job: tuple[SourceVideo, BuildConfig, Path, bool],
 ) -> tuple[VideoResult | None, str | None, str]:
-    """Runs in a worker: a bad video becomes a reason code, never an exception."""
+    """Runs in a worker: a bad video becomes a reason code, never an exception. The one
+    exception is an error of the environment (a full disk, a file size limit, OUT read-only
+    or not writable: see `talkingub.errors.environment_stop`, decided with OUT = the parent
+    of `work`): it is raised as `EnvironmentStop`, which the executor carries to the parent
+    to stop the run."""
     video, config, work, must_exist = job
-    video_fault(video.video_id)  # tests only: TALKINGUB_FAULT_VIDEO kills or hangs this worker
     try:
+        video_fault(video.video_id)  # tests only: TALKINGUB_FAULT_VIDEO kills, hangs, fills
         if must_exist:
             _require_analysis(video, config, work)
         return process_video(video, config, work), None, ""
-    except ReasonedError as exc:
-        return None, exc.reason, exc.detail
     except Exception as exc:
+        stop = environment_stop(exc, work.parent, fallback=work / video.video_id)
+        if stop is not None:
+            raise stop from exc
+        if isinstance(exc, ReasonedError):
+            return None, exc.reason, exc.detail
         return None, "error", f"{type(exc).__name__}: {exc}"
 
 

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from talkingub.io.atomic import TMP_MARK, atomic_path, atomic_write_text, sha256_file
 from talkingub.io.faults import crash_point
+from talkingub.io.outdir import Ledger
 
 FIXED_MTIME = 0.0
 
@@ -25,9 +27,9 @@ def write_shards(
 
     folder.mkdir(parents=True, exist_ok=True)
     written = []
-    for number, start in enumerate(range(0, len(samples), per_shard)):
+    paths = shard_paths(folder, prefix, len(samples), per_shard)
+    for path, start in zip(paths, range(0, len(samples), per_shard)):
         chunk = samples[start : start + per_shard]
-        path = folder / f"{prefix}-{number:05d}.tar"
         with atomic_path(path) as tmp, open(tmp, "wb") as handle:
             writer = wds.TarWriter(handle, mtime=FIXED_MTIME, user="talkingub", group="talkingub")
             for i, sample in enumerate(chunk):
@@ -38,6 +40,11 @@ def write_shards(
             writer.close()
         written.append((path, [s["__key__"] for s in chunk]))
     return written
+
+
+def shard_paths(folder: Path, prefix: str, count: int, per_shard: int) -> list[Path]:
+    """The shards `write_shards` writes for `count` samples."""
+    return [folder / f"{prefix}-{n:05d}.tar" for n in range(-(-count // per_shard))]
 
 
 def _encoded(sample: dict[str, Any]) -> dict[str, Any]:
@@ -92,19 +99,23 @@ def output_files(out_dir: Path) -> list[str]:
     return sorted(names)
 
 
-def write_sha256sums(out_dir: Path) -> Path:
-    """`OUT/SHA256SUMS` (`sha256sum -c` format) over every output file; written last."""
+def write_sha256sums(out_dir: Path, owned: Callable[[str], bool] | None = None) -> Path:
+    """`OUT/SHA256SUMS` (`sha256sum -c` format) over every output file the build wrote
+    (`owned`, by relative path: the ledger; None: every output file); written last."""
     names = [
         name
         for name in output_files(out_dir)
-        if (out_dir / name).is_file() and not (out_dir / name).is_symlink()
+        if (out_dir / name).is_file()
+        and not (out_dir / name).is_symlink()
+        and (owned is None or owned(name))
     ]
     lines = [f"{sha256_file(out_dir / name)}  {name}" for name in names]
     return atomic_write_text(out_dir / "SHA256SUMS", "\n".join(lines) + ("\n" if lines else ""))
 
 
-def remove_stale_shards(folder: Path, keep: set[Path]) -> None:
-    if folder.is_dir():
-        for path in folder.glob("*.tar"):
-            if path not in keep:
-                path.unlink()
+def remove_stale_shards(folder: Path, keep: set[Path], ledger: Ledger) -> list[Path]:
+    """Delete the shards an earlier run wrote in `folder` that this one did not (only the
+    ledger's: another `.tar` there is not the build's and stays)."""
+    name = ledger.relative(folder)
+    stale = [e for e in ledger.under(name) if e.endswith(".tar") and ledger.root / e not in keep]
+    return ledger.remove_files(stale)

@@ -26,7 +26,7 @@ from talkingub.build.filters import ClipPlan, plan_clips
 from talkingub.build.sequences import analyse_video
 from talkingub.build.types import FrameMeasure, Sequence, SourceVideo
 from talkingub.errors import ReasonedError
-from talkingub.io.atomic import atomic_path, atomic_write_text
+from talkingub.io.atomic import atomic_write_bytes, atomic_write_text
 
 _ANALYZER_CACHE: dict[str, Any] = {}
 MIN_SIDE = 32  # smaller frames cannot hold a 256-px crop or a detectable face
@@ -166,8 +166,11 @@ def _save_thumbs(
         small = cv2.resize(
             frame.image, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA
         )
-        with atomic_path(folder / f"{frame.index:06d}.jpg") as tmp:
-            cv2.imwrite(str(tmp), cv2.cvtColor(small, cv2.COLOR_RGB2BGR))
+        # encoded in memory and written by Python: cv2.imwrite fails silently on a full disk
+        ok, jpeg = cv2.imencode(".jpg", cv2.cvtColor(small, cv2.COLOR_RGB2BGR))
+        if not ok:
+            raise ReasonedError("error", f"could not encode thumbnail of frame {frame.index}")
+        atomic_write_bytes(folder / f"{frame.index:06d}.jpg", jpeg.tobytes())
         thumbs[frame.index] = frame.scale / scale
     return thumbs
 

@@ -1,5 +1,10 @@
 """Thin Click layer: each command collects options into a typed config and calls one library
-function. Library errors (`TalkingubError`) become one-line messages; `--debug` shows tracebacks."""
+function. Every error is one line on stderr; `--debug` shows the traceback instead.
+
+Exit codes: 0 done; 1 an unexpected error (`error: <Type>: <message>`) or a failed check;
+2 a usage, config or manifest error; 3 the environment: the output's disk is full, over
+quota, read-only or not writable, or a file hit the size limit (`EnvironmentStop`: the run
+stopped and resumes when run again), or a missing dependency or model weights."""
 
 from __future__ import annotations
 
@@ -10,7 +15,10 @@ from typing import Any
 import click
 
 from talkingub import __version__
-from talkingub.errors import TalkingubError
+from talkingub.errors import TalkingubError, environment_stop
+
+DEBUG_HINT = "(run `talkingub --debug ...` for the traceback)"
+MAX_MESSAGE = 500
 
 # Each module defines `register(group)`; keep the list sorted.
 COMMAND_MODULES = (
@@ -27,11 +35,31 @@ class TalkingubGroup(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except TalkingubError as exc:
+        except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise  # usage errors (exit 2) and deliberate exits: Click prints them
+        except Exception as exc:
             if ctx.obj and ctx.obj.get("debug"):
                 raise
-            click.echo(f"error: {exc}", err=True)
-            sys.exit(exc.exit_code)
+            code, message = describe(exc)
+            click.echo(f"error: {message}", err=True)
+            sys.exit(code)
+
+
+def describe(exc: Exception) -> tuple[int, str]:
+    """Exit code and one-line message for an error that reached the command line."""
+    if isinstance(exc, TalkingubError):
+        return exc.exit_code, one_line(str(exc))
+    stop = environment_stop(exc, out=None)  # a full disk etc. outside any build step
+    if stop is not None:
+        return stop.exit_code, one_line(str(stop))
+    text = one_line(str(exc))
+    return 1, f"{type(exc).__name__}{': ' + text if text else ''} {DEBUG_HINT}"
+
+
+def one_line(text: str) -> str:
+    """Whitespace (newlines included) collapsed; long messages cut."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= MAX_MESSAGE else flat[: MAX_MESSAGE - 1] + "…"
 
 
 @click.group(cls=TalkingubGroup, context_settings={"help_option_names": ["-h", "--help"]})

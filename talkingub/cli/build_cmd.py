@@ -14,7 +14,7 @@ from rich.table import Table
 from talkingub.build import BuildConfig, BuildRun, BuildSummary, run
 from talkingub.build.config import CropConfig, FilterConfig, SplitConfig
 from talkingub.build.refilter import refilter
-from talkingub.cli.fetch_cmd import fetch_config, fetch_options
+from talkingub.cli.fetch_cmd import fetch_config, fetch_options, folder_options
 from talkingub.config import merge
 
 # Decision settings: `build` and `refilter` get one flag per field of these sections, generated
@@ -149,6 +149,7 @@ def print_licence_summary(summary: BuildSummary, console: Console) -> None:
 )
 @threshold_options
 @fetch_options
+@folder_options
 def build_command(
     manifest: Path | None,
     out: Path,
@@ -158,6 +159,8 @@ def build_command(
     build_workers: int,
     video_timeout: float,
     ray_address: str | None,
+    force: bool,
+    wait: bool,
     **opts: Any,
 ) -> None:
     """Build a Talking-UB-style dataset from MANIFEST into OUT.
@@ -168,7 +171,11 @@ def build_command(
     """
     recipe_config = merge(BuildConfig, recipe, overrides(opts))
     chosen = ("fetch", "process") if stages == "all" else (stages,)
-    fetch = fetch_config(manifest, out, False, **opts) if manifest and "fetch" in chosen else None
+    fetch = (
+        fetch_config(manifest, out, False, force=force, wait=wait, **opts)
+        if manifest and "fetch" in chosen
+        else None
+    )
     if "fetch" in chosen and fetch is None:
         raise click.UsageError("MANIFEST is required when the fetch stage runs")
     summary = run(
@@ -182,6 +189,8 @@ def build_command(
             ray_address=ray_address,
             video_timeout=video_timeout or None,
             progress=not opts["no_progress"],
+            force=force,
+            wait=wait,
         )
     )
     print_build_summary(summary)
@@ -192,10 +201,16 @@ def build_command(
 @threshold_options
 @click.option("--workers", type=int, default=2, show_default=True, help="Videos in parallel.")
 @click.option("--no-progress", is_flag=True, help="Disable progress bars.")
-def refilter_command(out: Path, workers: int, no_progress: bool, **opts: Any) -> None:
+@folder_options
+def refilter_command(
+    out: Path, workers: int, no_progress: bool, force: bool, wait: bool, **opts: Any
+) -> None:
     """Re-decide a finished build in OUT with new thresholds, without running detection."""
     changes = {k: v for k, v in overrides(opts).items() if v is not None}
-    print_build_summary(refilter(out, changes, workers=workers, progress=not no_progress))
+    summary = refilter(
+        out, changes, workers=workers, progress=not no_progress, force=force, wait=wait
+    )
+    print_build_summary(summary)
 
 
 def register(group: click.Group) -> None:

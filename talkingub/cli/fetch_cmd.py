@@ -74,6 +74,21 @@ def fetch_options(func: Callable[..., Any]) -> Callable[..., Any]:
     return func
 
 
+def folder_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """`--force` and `--wait`, for the commands that write an output folder."""
+    func = click.option(
+        "--wait",
+        is_flag=True,
+        help="If another run is writing OUT, wait for it to finish instead of failing at once.",
+    )(func)
+    return click.option(
+        "--force",
+        is_flag=True,
+        help="Write into a non-empty OUT that talkingub did not make (adopt it); files the "
+        "build did not write are never deleted.",
+    )(func)
+
+
 def fetch_config(manifest: Path, out: Path, dry_run: bool, **opts: Any) -> FetchConfig:
     return FetchConfig(
         manifest=manifest,
@@ -90,6 +105,8 @@ def fetch_config(manifest: Path, out: Path, dry_run: bool, **opts: Any) -> Fetch
         local_mode="copy" if opts["local_copy"] else "link",
         on_invalid_row=opts["on_invalid_row"],
         progress=not opts["no_progress"],
+        force=opts.get("force", False),
+        wait=opts.get("wait", False),
     )
 
 
@@ -123,6 +140,7 @@ def print_summary(summary: FetchSummary, console: Console | None = None) -> None
     help="Validate the manifest and probe availability; download nothing.",
 )
 @fetch_options
+@folder_options
 def fetch_command(manifest: Path, out: Path, dry_run: bool, **opts: Any) -> None:
     """Download (yt-dlp) or link (local files) every row of MANIFEST.
 

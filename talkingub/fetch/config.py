@@ -25,6 +25,9 @@ class FetchConfig:
     dry_run: bool = False
     on_invalid_row: Literal["error", "skip"] = "error"
     progress: bool = True
+    # adopt a non-empty OUT that talkingub did not make (its files are never deleted)
+    force: bool = False
+    wait: bool = False  # OUT locked by another run: wait for it instead of failing at once
 
     def __post_init__(self) -> None:
         if self.workers < 1:

@@ -28,7 +28,7 @@ class SharedRateLimiter:
 
     def _reserve(self) -> float:
         self.state_file.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.state_file, os.O_RDWR | os.O_CREAT, 0o644)
+        fd = os.open(self.state_file, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
             raw = os.read(fd, 64).decode() or "0"

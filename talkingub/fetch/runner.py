@@ -16,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from talkingub.errors import environment_stop, stop_on_environment_error
 from talkingub.fetch import local, ytdlp
 from talkingub.fetch.config import FetchConfig
 from talkingub.fetch.progress import FetchProgress
@@ -29,8 +30,9 @@ from talkingub.fetch.results import (
     utc_now,
     write_table,
 )
-from talkingub.io.atomic import remove_stale_temps, sha256_file
+from talkingub.io.atomic import sha256_file
 from talkingub.io.faults import crash_point
+from talkingub.io.outdir import Ledger, output_folder
 from talkingub.manifest.reader import Problem, read_source_manifest
 from talkingub.manifest.schema import SourceRow
 from talkingub.video.probe import probe_video
@@ -56,20 +58,26 @@ class _Context:
 
 
 def run(config: FetchConfig) -> FetchSummary:
+    """A full disk, a file size limit or an OUT that cannot be written stops the run as
+    `EnvironmentStop` (no row is recorded as failed for it); see `_attempt`."""
     rows, problems = read_source_manifest(config.manifest, strict=config.on_invalid_row == "error")
-    context = _prepare(config)
-    with context.progress:
-        results = _fetch_all(rows, context)
-    records = _in_manifest_order(results + [_invalid_record(p) for p in problems])
-    name = "fetch-dryrun.parquet" if config.dry_run else "fetch.parquet"
-    table = write_table(records, config.out_dir / name)
+    with (
+        output_folder(config.out_dir, config.force, config.wait),
+        stop_on_environment_error(config.out_dir),
+    ):
+        context = _prepare(config)
+        with context.progress:
+            results = _fetch_all(rows, context)
+        records = _in_manifest_order(results + [_invalid_record(p) for p in problems])
+        name = "fetch-dryrun.parquet" if config.dry_run else "fetch.parquet"
+        Ledger(config.out_dir).claim([config.out_dir / name], adopt=config.force)
+        table = write_table(records, config.out_dir / name)
     return _summarise(table, records, context.reused)
 
 
 def _prepare(config: FetchConfig) -> _Context:
     raw_dir = config.out_dir / "raw"
-    raw_dir.mkdir(parents=True, exist_ok=True)
-    remove_stale_temps(raw_dir)
+    raw_dir.mkdir(parents=True, exist_ok=True)  # its stale temporaries: see output_folder
     limiter = SharedRateLimiter(config.out_dir / "fetch" / ".ratelimit", config.rate_limit)
     return _Context(
         config, raw_dir, PartStore(config.out_dir), limiter, FetchProgress(enabled=config.progress)
@@ -83,8 +91,11 @@ def _fetch_all(rows: list[SourceRow], context: _Context) -> list[dict[str, Any]]
         if context.config.dry_run
         else (lambda r: _fetch_row(r, context))
     )
-    with ThreadPoolExecutor(max_workers=context.config.workers) as pool:
+    pool = ThreadPoolExecutor(max_workers=context.config.workers)
+    try:
         return list(pool.map(work, rows))
+    finally:  # an EnvironmentStop from one row: rows not started yet are not started
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _fetch_row(row: SourceRow, context: _Context) -> dict[str, Any]:
@@ -133,9 +144,15 @@ def _attempt(row: SourceRow, context: _Context) -> dict[str, Any] | Failure:
         target, backend, fmt = _download(row, context)
         crash_point("fetch.downloaded")
         info = probe_video(target)
-    except Exception as exc:  # every failure becomes a reason code; nothing stops the run
+    except Exception as exc:  # every failure becomes a reason code, but the environment's
         if target is not None:
             target.unlink(missing_ok=True)  # never leave an unusable file under raw/
+        # placing the file writes under OUT (a permission error there is OUT's); probing it
+        # only reads it (a linked source without read permission is the row's own failure)
+        out = context.config.out_dir if target is None else None
+        stop = environment_stop(exc, out, fallback=context.raw_dir)
+        if stop is not None:
+            raise stop from exc
         return classify(exc)
     return _ok(target, backend, fmt, info, context)
 

@@ -5,11 +5,13 @@
   `fetch.downloaded`, `shard.half_written`, `parquet.written`, `clip.encoding`.
 - `TALKINGUB_FAULT_VIDEO=<video_id>:<action>[,<video_id>:<action>...]` makes the worker that
   processes that video misbehave when it starts on it: `kill` (SIGKILL itself, as a segfault
-  or an OOM kill would end it) or `hang` (sleep for a day, as a stuck native call would).
+  or an OOM kill would end it), `hang` (sleep for a day, as a stuck native call would) or
+  `enospc` (raise the OSError a write to a full disk raises: ENOSPC, no path).
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import signal
 import time
@@ -38,3 +40,5 @@ def video_fault(video_id: str) -> None:
         os.kill(os.getpid(), signal.SIGKILL)
     elif action == "hang":
         time.sleep(HANG_SECONDS)
+    elif action == "enospc":
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))

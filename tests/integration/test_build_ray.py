@@ -3,12 +3,16 @@ and a Ray task that dies or hangs fails only its own row."""
 
 from __future__ import annotations
 
+import errno
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from talkingub.build import BuildRun, run
+from talkingub.build.executors import RayExecutor, TaskLost
+from talkingub.errors import EnvironmentStop
 from talkingub.fetch import FetchConfig
 from talkingub.io.faults import VIDEO_ENV
 from tests.integration.conftest import assert_same_build, build_small
@@ -56,3 +60,22 @@ def test_ray_task_that_dies_or_hangs_fails_only_its_row(
     build = BuildRun(out_dir=out, fetch=fetch, executor="ray", progress=False, video_timeout=10.0)
     run(build)
     hostile.assert_faults_isolated(out, small_build)
+
+
+def fill_disk(item: int) -> int:
+    """Item 0 finds the disk full (a Ray task: module level, importable by name)."""
+    if item == 0:
+        raise EnvironmentStop(f"/out/work/{item}", errno.ENOSPC)
+    time.sleep(1.0)
+    return item
+
+
+def test_ray_task_environment_stop_ends_the_map(local_ray: None) -> None:
+    """Not a row's failure: the stop reaches the parent and the pending tasks are dropped."""
+    seen = []
+    with pytest.raises(EnvironmentStop) as info:
+        for item, result in RayExecutor(workers=2).map_unordered(fill_disk, list(range(6))):
+            assert not isinstance(result, TaskLost)
+            seen.append(item)
+    assert (info.value.path, info.value.errno) == ("/out/work/0", errno.ENOSPC)
+    assert 0 not in seen and len(seen) < 5

@@ -153,11 +153,15 @@ def faulty_manifest(manifest: Path, media: Path, folder: Path) -> Path:
 
 
 def seed(reference: Path, out: Path, keep: tuple[str, ...], drop_clips: bool = False) -> None:
-    """Copy the named per-video state of a finished build (never its dataset outputs)."""
+    """Copy the named per-video state of a finished build (never its dataset outputs), with
+    the ownership records (mark, ledger) that make `out` the build's folder."""
     import shutil
 
+    from talkingub.io.outdir import LEDGER_NAME, MARK_NAME
+
     out.mkdir(parents=True)
-    for name in keep:
+    owned = [n for n in (MARK_NAME, LEDGER_NAME) if (reference / n).is_file()]
+    for name in (*owned, *keep):
         source = reference / name
         if source.is_dir():
             shutil.copytree(source, out / name)
