@@ -166,3 +166,26 @@ def test_good_rows_are_unaffected(hostile_build: pd.DataFrame) -> None:
         "no_upper_body",
     )
     assert len(hostile_build) == 17  # one row per manifest row, the invalid ones included
+
+
+def test_a_frame_over_max_pixels_is_refused_before_decoding(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A real 6144x3072 H.264 file (18.9 MP, over the 17.7 MP default) is refused from its
+    probed size; the decoder is never opened on it."""
+    from talkingub.build import unit
+
+    big = hostile.banner(tmp_path, size=(6144, 3072), frames=2)
+    manifest = tmp_path / "m.csv"
+    manifest.write_text(f"video_id,url,identity\nbig,{big},big\n")
+
+    def no_decoding(*args: object, **kwargs: object) -> None:
+        raise AssertionError("decoded a frame over max_pixels")
+
+    monkeypatch.setattr(unit, "decode_video", no_decoding)
+    out = tmp_path / "out"
+    fetch = FetchConfig(manifest=manifest, out_dir=out, progress=False)
+    run(BuildRun(out_dir=out, fetch=fetch, executor="serial", workers=1, progress=False))
+    video = pd.read_parquet(out / "videos.parquet").iloc[0]
+    assert (video["status"], video["reason"]) == ("failed", "too_large_frame")
+    assert "6144x3072" in video["detail"]
