@@ -80,6 +80,8 @@ class OutputConfig:
     shard_max_clips: int = 64  # clips per WebDataset tar shard
     contact_sheets: bool = True
     export: tuple[str, ...] = ("fomm",)  # folder layouts to export (fomm | png)
+    # export every frame of a kept clip, not only the protocol's sampled frames (README)
+    export_all_frames: bool = False
 
 
 @dataclasses.dataclass(frozen=True)

@@ -65,7 +65,7 @@ def verify_build(out: Path) -> list[str]:
         ("build.json", lambda: _check_meta(meta, stats)),
         ("samples", lambda: check_samples(samples, tables, meta)),
         ("stats.json", lambda: check_counts(stats, tables, samples)),
-        ("export", lambda: _check_exports(root, meta, tables["clips"])),
+        ("export", lambda: _check_exports(root, meta, tables["clips"], tables["frames"])),
         ("contact_sheets", lambda: _check_contact_sheets(root, meta, tables["clips"])),
         ("frames.parquet", lambda: _check_frames(tables["frames"], tables["clips"])),
         ("videos.parquet", lambda: _check_disjoint(tables["videos"])),
@@ -218,27 +218,37 @@ def _kept_clips(clips: pd.DataFrame) -> pd.DataFrame:
     return clips[kept]
 
 
-def _check_exports(root: Path, meta: dict[str, Any] | None, clips: pd.DataFrame) -> list[str]:
-    """Each export layout build.json records holds exactly the kept clips (by name; the
-    bytes are SHA256SUMS's)."""
+def _check_exports(
+    root: Path, meta: dict[str, Any] | None, clips: pd.DataFrame, frames: pd.DataFrame
+) -> list[str]:
+    """Each export layout build.json records holds exactly the kept clips, named and with
+    the frames talkingub.build.export writes (the bytes are SHA256SUMS's)."""
+    from talkingub.build.export import LAYOUTS, expected_files
+
     output = _output_config(meta)
     if output is None:
         return []
     on_disk = set(output_files(root))
     kept = _kept_clips(clips)
+    offsets: dict[str, list[int]] | None = None  # None: every frame (export_all_frames)
+    if not output.get("export_all_frames"):
+        rows = frames[frames["sampled"].eq(True)] if "sampled" in frames else frames.iloc[:0]
+        offsets = {
+            str(k): sorted(int(i) for i in g.dropna())
+            for k, g in rows.groupby("clip_id")["clip_frame"]
+        }
     problems: list[str] = []
     layouts = output.get("export")
     for layout in layouts if isinstance(layouts, list) else []:
-        if layout not in ("fomm", "png"):
+        if layout not in LAYOUTS:
             continue  # the build refuses other layouts
         prefix = f"export/{layout}/"
         expected: dict[str, set[str]] = {}  # clip entry -> its files
-        for clip in kept.itertuples():
-            entry = f"{prefix}{clip.split}/{clip.clip_id}"
-            if layout == "fomm":
-                expected[f"{entry}.mp4"] = {f"{entry}.mp4"}
-            else:
-                expected[entry] = {f"{entry}/{i:07d}.png" for i in range(int(clip.n_frames))}
+        for clip in kept.to_dict("records"):
+            picks = None if offsets is None else offsets.get(clip["clip_id"], [])
+            files = expected_files(layout, clip, picks)
+            entry = next(iter(files)) if layout == "fomm" else next(iter(files)).rsplit("/", 1)[0]
+            expected[entry] = files
         found = {name for name in on_disk if name.startswith(prefix)}
         lines = []
         for entry, files in sorted(expected.items()):

@@ -320,20 +320,26 @@ def test_dlib68_face_spans_brows_to_chin_and_the_mesh_forehead_to_chin(
 def test_png_export_layout(small_build: Path, tmp_path: Path) -> None:
     from PIL import Image
 
+    from talkingub.build.export import entry_name
+
     copy = tmp_path / "copy"
     shutil.copytree(small_build, copy)
     refilter(copy, {"output.export": ["fomm", "png"]}, workers=1, progress=False)
     clips = table(copy, "clips")
     exported = clips[clips["shard"].notna()]
+    frames = table(copy, "frames")
+    sampled = frames[frames["sampled"].eq(True)].groupby("clip_id")["clip_frame"]
     root = copy / "export" / "png"
     folders = sorted(p for p in root.glob("*/*") if p.is_dir())
+    names = {c.clip_id: entry_name(c.identity, c.clip_id) for c in exported.itertuples()}
     assert [f"{p.parent.name}/{p.name}" for p in folders] == sorted(
-        f"{c.split}/{c.clip_id}" for c in exported.itertuples()
+        f"{c.split}/{names[c.clip_id]}" for c in exported.itertuples()
     )
     for clip in exported.itertuples():
-        pngs = sorted((root / clip.split / clip.clip_id).glob("*.png"))
-        assert len(pngs) == clip.n_frames
-        assert [p.name for p in pngs] == [f"{i:07d}.png" for i in range(clip.n_frames)]
+        pngs = sorted((root / clip.split / names[clip.clip_id]).glob("*.png"))
+        assert len(pngs) == clip.n_sampled  # the protocol's frames (export_all_frames: all)
+        offsets = sorted(int(i) for i in sampled.get_group(clip.clip_id))
+        assert [p.name for p in pngs] == [f"{i:07d}.png" for i in offsets]
         for png in pngs[:: max(1, len(pngs) // 5)]:
             with Image.open(png) as image:
                 assert image.size == (256, 256)
