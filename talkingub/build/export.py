@@ -8,6 +8,10 @@
   (`export_id`): characters outside `[A-Za-z0-9._-]` (and a leading `.`) are written `%XX`
   (their UTF-8 bytes), and `~` ends it, so no id's glob matches another identity's files
   (identities `ab` and `abc` give `ab~#...` and `abc~#...`). Both split folders always exist.
+  (Rules read in first-order-model's `frames_dataset.py` at commit 69c89015: with
+  `id_sampling` the training ids are the file names' parts before `#`, and an item is a random
+  file of the glob `<id>*.mp4` in `train/`; without it every entry of the split folder is an
+  item, an `.mp4` or a folder of frames.)
 - `png`: `export/png/{train,test}/<id>#<clip_id>/<frame:07d>.png` - per-frame folders (the
   layout those loaders read without `id_sampling`, and the one LIA's TED/VoxCeleb loaders
   read). PNGs are written with zlib level 1: lossless like any level, ~3x faster than PIL's
