@@ -14,6 +14,7 @@ import contextlib
 import dataclasses
 import datetime
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -66,8 +67,47 @@ def collective_timeout() -> datetime.timedelta | None:
     return datetime.timedelta(seconds=seconds)
 
 
+DEVICE_CHOICES = "auto, cpu, cuda, cuda:N or mps"
+_CUDA_INDEX = re.compile(r"cuda:(\d+)")
+
+
+def check_device(device: str) -> str:
+    """`device` when this machine can run on it, else ConfigError (one line, naming the way
+    out). Cheap: asks torch whether the backend is there, moves no memory; the bench calls it
+    before reading any data."""
+    if device in ("auto", "cpu"):
+        return device
+    if device == "cuda" or _CUDA_INDEX.fullmatch(device):
+        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        if not count:
+            raise ConfigError(
+                f"--device {device}: CUDA is not available here ({_why_no_cuda()}); "
+                "use --device cpu"
+            )
+        match = _CUDA_INDEX.fullmatch(device)
+        if match and int(match.group(1)) >= count:
+            visible = "cuda:0" if count == 1 else f"cuda:0 to cuda:{count - 1}"
+            raise ConfigError(f"--device {device}: no such GPU ({count} visible here: {visible})")
+        return device
+    if device == "mps":
+        if not torch.backends.mps.is_available():
+            raise ConfigError(
+                f"--device mps: MPS is not available here (torch {torch.__version__} on this "
+                "machine has no Apple GPU backend); use --device cpu"
+            )
+        return device
+    raise ConfigError(f"--device {device}: unknown device (choose {DEVICE_CHOICES})")
+
+
+def _why_no_cuda() -> str:
+    if torch.version.cuda is None:
+        return f"torch {torch.__version__} built without CUDA"
+    return f"torch {torch.__version__} built with CUDA {torch.version.cuda}, but no GPU visible"
+
+
 def device_for(device: str, info: DistInfo) -> torch.device:
     """`cuda` becomes `cuda:LOCAL_RANK` under torchrun; `auto` picks CUDA when present."""
+    check_device(device)
     if device == "auto":
         device = "cuda" if torch.cuda.is_available() else "cpu"
     if device == "cuda" and info.active:

@@ -52,6 +52,9 @@ class EvalJob:
     cross_mode: str = "relative"
     progress: bool = True
 
+    def __post_init__(self) -> None:
+        D.check_device(self.device)
+
 
 @dataclasses.dataclass(frozen=True)
 class EvalResult:

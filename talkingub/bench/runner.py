@@ -24,7 +24,13 @@ from talkingub.bench.lists import EvalLists, load_or_make_lists
 from talkingub.bench.pretrained import require_weights
 from talkingub.bench.protocol import Protocol, load_protocol, with_schedule
 from talkingub.bench.tables import Tables, write_tables
-from talkingub.bench.train import TrainJob, TrainResult, train
+from talkingub.bench.train import (
+    TrainJob,
+    TrainResult,
+    check_resume_flags,
+    refuse_silent_restart,
+    train,
+)
 from talkingub.errors import ConfigError
 
 
@@ -36,6 +42,12 @@ class BenchRun:
     device: str = "auto"
     resume: bool = False
     progress: bool = True
+    restart: bool = False
+
+    def __post_init__(self) -> None:
+        """Checks that need no data: the device exists here, --resume/--restart agree."""
+        check_resume_flags(self.resume, self.restart)
+        D.check_device(self.device)
 
 
 @dataclasses.dataclass
@@ -56,23 +68,30 @@ def _is_main() -> bool:
     return int(os.environ.get("RANK", "0")) == 0
 
 
+def train_jobs(run: BenchRun) -> list[TrainJob]:
+    return [
+        TrainJob(
+            method,
+            run.build_dir,
+            run_dir(run.out_dir, method, seed),
+            run.protocol,
+            seed,
+            run.device,
+            run.resume,
+            run.progress,
+            run.restart,
+        )
+        for method in run.protocol.methods
+        for seed in run.protocol.seeds
+    ]
+
+
 def train_all(run: BenchRun) -> list[TrainResult]:
-    require_weights(run.protocol.methods, run.protocol)  # before the first method trains
-    results = []
-    for method in run.protocol.methods:
-        for seed in run.protocol.seeds:
-            job = TrainJob(
-                method,
-                run.build_dir,
-                run_dir(run.out_dir, method, seed),
-                run.protocol,
-                seed,
-                run.device,
-                run.resume,
-                run.progress,
-            )
-            results.append(train(job))
-    return results
+    jobs = train_jobs(run)
+    for job in jobs:  # before the first method trains (each job checks again under its lock)
+        refuse_silent_restart(job)
+    require_weights(run.protocol.methods, run.protocol)
+    return [train(job) for job in jobs]
 
 
 def eval_lists(run: BenchRun) -> EvalLists:
@@ -172,11 +191,16 @@ def run_tiny_bench(
     steps: int = 4,
     protocol: str | Path | Protocol = "tiny-cpu",
     progress: bool = False,
+    restart: bool = True,
     **overrides: Any,
 ) -> BenchResult:
     """The CPU-scale bench for the demo: `tiny` configs, a few steps, the tiny protocol's
-    metrics; returns the result with `table_path` (Markdown leaderboard)."""
+    metrics; returns the result with `table_path` (Markdown leaderboard). A run trained
+    before (the demo run again) trains again from step 0, its earlier outputs moved aside
+    (`restart`); `restart=False` refuses instead."""
     chosen = with_schedule(load_protocol(protocol, methods=tuple(methods)), steps=steps)
     chosen = dataclasses.replace(chosen, **overrides) if overrides else chosen
-    run = BenchRun(Path(build_dir), Path(out_dir), chosen, device="cpu", progress=progress)
+    run = BenchRun(
+        Path(build_dir), Path(out_dir), chosen, device="cpu", progress=progress, restart=restart
+    )
     return run_all(run)

@@ -21,6 +21,8 @@ import yaml
 from talkingub.io.atomic import atomic_write_text
 
 PAPER_FILE = Path(__file__).with_name("paper_ptus.yaml")
+# The tables use booktabs' rules (\toprule, \midrule, \bottomrule): the .tex says so first.
+LATEX_PREAMBLE_NOTE = "% requires \\usepackage{booktabs}\n"
 TASK_LABEL = {"same": "same id.", "same_excl0": "same id. (w/o frame 0)", "cross": "cross id."}
 
 
@@ -264,7 +266,8 @@ def write_tables(
     md = f"# {title}\n\n## Ours\n\n" + markdown_table(header, body)
     md += "\n## Published (PTUS paper)\n\n" + paper_block("markdown")
     lheader, lbody = leaderboard_rows(scores, summaries, methods, "latex")
-    tex = latex_table(lheader, lbody, f"{title} (ours)") + "\n" + paper_block("latex")
+    tex = LATEX_PREAMBLE_NOTE + latex_table(lheader, lbody, f"{title} (ours)")
+    tex += "\n" + paper_block("latex")
     csv_rows = scores.assign(task_label=scores["task"].map(lambda t: TASK_LABEL.get(t, t)))
     paths = (out_dir / "leaderboard.md", out_dir / "leaderboard.tex", out_dir / "leaderboard.csv")
     atomic_write_text(paths[0], md)

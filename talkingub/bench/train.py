@@ -18,6 +18,7 @@ import dataclasses
 import io
 import itertools
 import json
+import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -40,12 +41,32 @@ from talkingub.bench.precision import amp_enabled, channels_last_enabled, to_cha
 from talkingub.bench.pretrained import dropped_terms, model_config, require_weights
 from talkingub.bench.protocol import Protocol
 from talkingub.config import to_dict
-from talkingub.errors import TalkingubError
+from talkingub.errors import ConfigError, TalkingubError
 from talkingub.io.atomic import atomic_write_text
 
 
 class NonFiniteLossError(TalkingubError):
     """A loss became NaN or infinite; training stops instead of writing garbage weights."""
+
+
+class RunExistsError(ConfigError):
+    """A run folder already holds a checkpoint and the job says neither `resume` (continue
+    it) nor `restart` (start over): training from step 0 there would silently replace it."""
+
+
+# What a training run writes in its folder: `restart` moves these aside, nothing else.
+RUN_OUTPUTS = (
+    "final.pt",
+    "final.pt" + ckpt.HASH_SUFFIX,
+    "checkpoints/last.pt",
+    "checkpoints/last.pt" + ckpt.HASH_SUFFIX,
+    "train.json",
+    "train_log.csv",
+    "run.json",
+    "events",
+    "eval",
+)
+PREVIOUS_PREFIX = "previous-"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -58,6 +79,61 @@ class TrainJob:
     device: str = "auto"
     resume: bool = False
     progress: bool = True
+    restart: bool = False  # a folder with a checkpoint: move the old run aside, start over
+
+    def __post_init__(self) -> None:
+        check_resume_flags(self.resume, self.restart)
+        D.check_device(self.device)
+
+
+def check_resume_flags(resume: bool, restart: bool) -> None:
+    if resume and restart:
+        raise ConfigError(
+            "--resume and --restart exclude each other: --resume continues from the last "
+            "checkpoint, --restart starts over"
+        )
+
+
+def checkpoints_in(run_dir: Path) -> list[Path]:
+    """The checkpoints a previous training run left in `run_dir` (last.pt, final.pt)."""
+    found = [run_dir / "checkpoints" / "last.pt", run_dir / "final.pt"]
+    return [p for p in found if p.is_file()]
+
+
+def refuse_silent_restart(job: TrainJob) -> None:
+    """RunExistsError when `job` would train from step 0 over a folder holding a checkpoint."""
+    if job.resume or job.restart:
+        return
+    found = checkpoints_in(job.run_dir)
+    if found:
+        names = " and ".join(str(p.relative_to(job.run_dir)) for p in found)
+        raise RunExistsError(
+            f"{job.method} seed {job.seed}: {job.run_dir} already holds a checkpoint ({names}); "
+            "pass --resume to continue from it or --restart to start over (the old run is "
+            "moved aside, not deleted)"
+        )
+
+
+def set_aside_previous_run(run_dir: Path) -> Path | None:
+    """Move what an earlier run wrote in `run_dir` (RUN_OUTPUTS only) into
+    `run_dir/previous-<UTC time>/`, keeping the relative paths; None when there was nothing.
+    Renames within the folder: nothing is deleted or copied, symbolic links move as links."""
+    present = [name for name in RUN_OUTPUTS if os.path.lexists(run_dir / name)]
+    if (run_dir / "checkpoints").is_symlink():  # the link moves, not what it points at
+        present = [n for n in present if not n.startswith("checkpoints/")] + ["checkpoints"]
+    if not present:
+        return None
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    target = run_dir / f"{PREVIOUS_PREFIX}{stamp}"
+    for n in itertools.count(2):
+        if not os.path.lexists(target):
+            break
+        target = run_dir / f"{PREVIOUS_PREFIX}{stamp}-{n}"
+    for name in present:
+        destination = target / name
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        os.rename(run_dir / name, destination)
+    return target
 
 
 @dataclasses.dataclass(frozen=True)
@@ -69,6 +145,7 @@ class TrainResult:
     peak_memory_mb: float
     device: str
     last_losses: dict[str, float]
+    previous: Path | None = None  # where `restart` moved the earlier run
 
 
 @dataclasses.dataclass
@@ -101,8 +178,12 @@ def train(job: TrainJob) -> TrainResult:
 
 
 def _train(job: TrainJob, info: D.DistInfo) -> TrainResult:
+    refuse_silent_restart(job)  # before anything is written
+    previous = None
     if info.main:  # temporaries of a save that was killed are never reused
         ckpt.remove_stale_temps(job.run_dir)
+        if job.restart:
+            previous = set_aside_previous_run(job.run_dir)
     ctx = _setup(job, info)
     done = _resume(ctx) if job.resume else 0
     if not job.resume:
@@ -120,7 +201,8 @@ def _train(job: TrainJob, info: D.DistInfo) -> TrainResult:
             if (step + 1) % job.protocol.schedule.checkpoint_every == 0 or step + 1 == steps:
                 _save_checkpoint(ctx, step + 1)
     elapsed = max(time.perf_counter() - start, 1e-9)
-    return _finish(ctx, steps, (steps - done) / elapsed, losses)
+    result = _finish(ctx, steps, (steps - done) / elapsed, losses)
+    return dataclasses.replace(result, previous=previous)
 
 
 @contextlib.contextmanager

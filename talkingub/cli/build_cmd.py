@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 from pathlib import Path
 from typing import Any
 
 import click
+import pyarrow.parquet as pq
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
@@ -14,8 +16,9 @@ from rich.table import Table
 from talkingub.build import BuildConfig, BuildRun, BuildSummary, run
 from talkingub.build.config import CropConfig, FilterConfig, SplitConfig
 from talkingub.build.refilter import refilter
-from talkingub.cli.fetch_cmd import fetch_config, fetch_options, folder_options
+from talkingub.cli.fetch_cmd import fetch_config, fetch_options, folder_options, print_summary
 from talkingub.config import merge
+from talkingub.fetch import FetchSummary
 
 # Decision settings: `build` and `refilter` get one flag per field of these sections, generated
 # from the config dataclasses so that no setting can be forgotten (`--face-ratio-min`, ...).
@@ -78,18 +81,35 @@ def overrides(opts: dict[str, Any]) -> dict[str, Any]:
 
 def print_build_summary(summary: BuildSummary, console: Console | None = None) -> None:
     console = console or Console()
+    if is_fetch_only(summary):  # no funnel, no dataset outputs: only what the pass wrote
+        print_summary(fetch_counts(summary.outputs["fetch"]), console)
+        return
     table = Table(title=f"build funnel (config {summary.config_hash})", show_edge=False)
     table.add_column("stage")
     table.add_column("count", justify="right")
     for name, count in summary.funnel:
         table.add_row(name, str(count))
     console.print(table)
-    if summary.funnel:  # the process stage ran (a fetch-only pass has no clips)
+    if summary.funnel:  # the process stage ran (refilter, a full or process-only build)
         print_licence_summary(summary, console)
     console.print(f"outputs: {summary.out_dir} (funnel.md, stats.json, shards/, *.parquet)")
     fetched = summary.out_dir / "fetch.parquet"
     if fetched.is_file():
         console.print(f"fetch results: {fetched} (one row per manifest row)")
+
+
+def is_fetch_only(summary: BuildSummary) -> bool:
+    """A `--stages fetch` pass: the process stage did not run (no funnel, no dataset outputs)."""
+    return not summary.funnel and set(summary.outputs) == {"fetch"}
+
+
+def fetch_counts(table: Path) -> FetchSummary:
+    """Rows per status, and per reason for the rows that are not ok, of a fetch results table
+    (as `talkingub fetch` counts them; rows reused from an earlier run are not told apart)."""
+    rows = pq.read_table(table, columns=["status", "reason"]).to_pylist()
+    status = collections.Counter(str(r["status"]) for r in rows)
+    reasons = collections.Counter(str(r["reason"]) for r in rows if r["status"] != "ok")
+    return FetchSummary(table, len(rows), dict(status), dict(reasons), reused=0)
 
 
 def print_licence_summary(summary: BuildSummary, console: Console) -> None:

@@ -122,7 +122,10 @@ def print_summary(summary: FetchSummary, console: Console | None = None) -> None
     console.print(table)
     if summary.reused:
         console.print(f"{summary.reused} rows reused from an earlier run (hash verified)")
-    console.print(f"results: {summary.table}")
+    # soft wrap: a long path is printed whole on one line, never folded; no markup in paths
+    note = " (dry run: `build --stages process` never reads it)" if summary.dry_run else ""
+    text = f"results: {summary.table}{note}"
+    console.print(text, soft_wrap=True, markup=False, highlight=False)
 
 
 @click.command("fetch")
@@ -137,7 +140,8 @@ def print_summary(summary: FetchSummary, console: Console | None = None) -> None
 @click.option(
     "--dry-run",
     is_flag=True,
-    help="Validate the manifest and probe availability; download nothing.",
+    help="Validate the manifest and probe availability; download nothing. Results go to "
+    "OUT/fetch-dryrun.parquet, never OUT/fetch.parquet.",
 )
 @fetch_options
 @folder_options
@@ -145,7 +149,8 @@ def fetch_command(manifest: Path, out: Path, dry_run: bool, **opts: Any) -> None
     """Download (yt-dlp) or link (local files) every row of MANIFEST.
 
     MANIFEST is a Parquet, CSV/TSV or plain URL-list file (see the README's manifest schema).
-    Every row ends as one row of OUT/fetch.parquet with a status and a reason code.
+    Every row ends as one row of OUT/fetch.parquet (OUT/fetch-dryrun.parquet with --dry-run)
+    with a status and a reason code.
     """
     print_summary(run(fetch_config(manifest, out, dry_run, **opts)))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -9,6 +10,27 @@ import click
 import yaml
 
 from talkingub.errors import ConfigError
+
+# what `Evaluation.write` writes; checked here before any metric is computed
+RESULT_SUFFIXES = (".json", ".parquet")
+
+
+def check_result_paths(paths: tuple[Path, ...]) -> None:
+    """Refuse a results file that cannot be written, before the (long) computation: a suffix
+    other than `RESULT_SUFFIXES`, or a folder that is not one or cannot be written in (a
+    missing folder is created on write, so its nearest existing parent must be writable)."""
+    for path in paths:
+        if path.suffix not in RESULT_SUFFIXES:
+            raise ConfigError(f"results file {path} must end in {' or '.join(RESULT_SUFFIXES)}")
+        if path.is_dir():
+            raise ConfigError(f"results file {path} is a folder")
+        folder = path.absolute().parent
+        while not folder.exists() and not folder.is_symlink():
+            folder = folder.parent
+        if not folder.is_dir():
+            raise ConfigError(f"cannot write results file {path}: {folder} is not a folder")
+        if not os.access(folder, os.W_OK | os.X_OK):
+            raise ConfigError(f"cannot write results file {path}: {folder} is not writable")
 
 
 def _parse_sets(pairs: tuple[str, ...]) -> dict[str, dict[str, Any]]:
@@ -67,7 +89,7 @@ def _parse_sets(pairs: tuple[str, ...]) -> dict[str, dict[str, Any]]:
     "--out",
     multiple=True,
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Write results (.json or .parquet); repeatable.",
+    help="Write results (.json or .parquet); repeatable. Checked before anything is computed.",
 )
 def metrics_command(
     pred: Path,
@@ -85,6 +107,7 @@ def metrics_command(
 ) -> None:
     """Compute metrics between generated (PRED) and ground-truth (TARGET) folders of videos
     or frames, paired by name; prints a table with units and missing-detection rates."""
+    check_result_paths(out)  # before the imports and the computation: fail in a second
     from rich.console import Console
 
     from talkingub.metrics.evaluate import EvaluationConfig, evaluate_folders, summary_table

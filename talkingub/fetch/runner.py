@@ -45,6 +45,8 @@ class FetchSummary:
     by_status: dict[str, int]
     by_reason: dict[str, int]
     reused: int  # ok rows taken from an earlier run without re-downloading
+    # a dry run: `table` is OUT/fetch-dryrun.parquet, which no build stage reads
+    dry_run: bool = False
 
 
 @dataclasses.dataclass
@@ -72,7 +74,7 @@ def run(config: FetchConfig) -> FetchSummary:
         name = "fetch-dryrun.parquet" if config.dry_run else "fetch.parquet"
         Ledger(config.out_dir).claim([config.out_dir / name], adopt=config.force)
         table = write_table(records, config.out_dir / name)
-    return _summarise(table, records, context.reused)
+    return _summarise(table, records, context.reused, config.dry_run)
 
 
 def _prepare(config: FetchConfig) -> _Context:
@@ -245,7 +247,9 @@ def _in_manifest_order(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{k: v for k, v in r.items() if k != "_row"} for r in ordered]
 
 
-def _summarise(table: Path, records: list[dict[str, Any]], reused: int) -> FetchSummary:
+def _summarise(
+    table: Path, records: list[dict[str, Any]], reused: int, dry_run: bool = False
+) -> FetchSummary:
     status = collections.Counter(str(r.get("status")) for r in records)
     reasons = collections.Counter(str(r.get("reason")) for r in records if r.get("status") != "ok")
-    return FetchSummary(table, len(records), dict(status), dict(reasons), reused)
+    return FetchSummary(table, len(records), dict(status), dict(reasons), reused, dry_run)

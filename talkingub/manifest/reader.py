@@ -3,7 +3,8 @@
 A bad manifest is refused with a message naming the row and column. With `strict=False`
 the bad rows are returned as `Problem`s instead, so a build can record them as skipped rows
 (`invalid_row`) and go on with the rest. A file that cannot be read as its type, a missing
-or unknown column, and a Parquet column of the wrong Arrow type are refused in any mode.
+or unknown column, a Parquet column of the wrong Arrow type, and a manifest without rows (a
+header only, an empty list) are refused in any mode.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from talkingub.errors import ManifestError
+from talkingub.errors import ManifestError, TalkingubError
 from talkingub.manifest.schema import SOURCE_SCHEMA, SourceRow
 
 SAFE_ID = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}$")
@@ -29,6 +30,20 @@ SPLITS = ("train", "test")
 TEXT_COLUMNS = ("video_id", "url", "identity", "split", "license", "channel", "notes")
 KNOWN_COLUMNS = (*TEXT_COLUMNS, "start", "end")
 LIST_SUFFIXES = (".txt", ".list", ".urls")
+
+
+class EmptyManifestError(ManifestError):
+    """A manifest with no rows (a header only, or a list with only comments and blank lines):
+    a run over it would build nothing, so it is refused like any other bad manifest."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.row = None
+        self.column = None
+        TalkingubError.__init__(self, f"manifest {path} has no rows")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.path,))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -48,11 +63,14 @@ class Problem:
 def read_source_manifest(
     path: str | Path, strict: bool = True
 ) -> tuple[list[SourceRow], list[Problem]]:
-    """Read, normalise and validate a manifest; relative local paths resolve against its folder."""
+    """Read, normalise and validate a manifest; relative local paths resolve against its folder.
+    A manifest without rows is refused (`EmptyManifestError`) in any mode."""
     path = Path(path)
     if not path.is_file():
         raise ManifestError(f"file not found: {path}")
     records = _read_records(path)
+    if not records:
+        raise EmptyManifestError(path)
     rows, problems = validate_rows(records, base_dir=path.parent.resolve())
     if strict and problems:
         raise problems[0].error()

@@ -142,3 +142,91 @@ def test_exit_codes_of_errors_reaching_the_command_line() -> None:
     code, text = describe(RuntimeError("x" * 2000))
     assert code == 1 and len(text) < 600 and "\n" not in text
     assert describe(KeyError())[1] == f"KeyError {DEBUG_HINT}"
+
+
+# ---- issue 18: dry-run file name, fetch-only summary, metrics -o, manifests without rows
+
+
+def test_fetch_dry_run_prints_the_file_it_wrote_whole(tmp_path: Path) -> None:
+    manifest = tmp_path / "m.csv"
+    manifest.write_text("video_id,url\na,/nowhere/a.mp4\n")
+    out = tmp_path / ("a-long-folder-name-so-that-the-path-is-wider-than-the-terminal" * 2)
+    args = ["fetch", str(manifest), "-o", str(out), "--dry-run", "--no-progress"]
+    result = CliRunner().invoke(main, args, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    written = out / "fetch-dryrun.parquet"
+    assert written.is_file() and not (out / "fetch.parquet").exists()
+    results = [line for line in result.output.splitlines() if line.startswith("results: ")]
+    assert len(results) == 1 and results[0].startswith(f"results: {written} "), result.output
+    assert "dry run" in results[0]
+    help_text = CliRunner().invoke(main, ["fetch", "--help"]).output
+    assert "OUT/fetch-dryrun.parquet" in "".join(help_text.split())  # Click wraps at hyphens
+
+
+def test_readme_names_the_dry_run_results_file() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    start = readme.index("### Fetch results and reason codes")
+    section = readme[start : readme.index("\n| reason |", start)]
+    assert "`OUT/fetch-dryrun.parquet`" in section
+
+
+def test_build_fetch_only_prints_what_the_pass_did(tmp_path: Path) -> None:
+    manifest = tmp_path / "m.csv"
+    manifest.write_text("video_id,url\na,/nowhere/a.mp4\n../x,/nowhere/b.mp4\n")
+    out = tmp_path / "out"
+    args = ["build", str(manifest), "-o", str(out), "--stages", "fetch", "--no-progress"]
+    args += ["--on-invalid-row", "skip"]
+    result = CliRunner().invoke(main, args, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    text = result.output
+    assert "funnel" not in text and "outputs:" not in text and "shards/" not in text, text
+    assert "licence" not in text
+    assert f"results: {out / 'fetch.parquet'}" in text.splitlines()
+    counts = {
+        parts[0]: parts[-1]
+        for line in text.splitlines()
+        if len(parts := line.replace("│", " ").split()) == 2 and parts[-1].isdigit()
+    }
+    assert counts == {"failed": "1", "skipped": "1", "not_found": "1", "invalid_row": "1"}, text
+
+
+def test_metrics_refuses_a_bad_results_path_before_computing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import talkingub.metrics.evaluate as evaluate
+
+    def never(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a metric was computed")
+
+    monkeypatch.setattr(evaluate, "evaluate_folders", never)
+    folder = tmp_path / "frames"
+    folder.mkdir()
+    a_file = tmp_path / "a_file"
+    a_file.write_text("x")
+    for target, words in (
+        (tmp_path / "res.csv", ("res.csv", ".json or .parquet")),
+        (tmp_path / "res.json" / "x.csv", (".json or .parquet",)),
+        (a_file / "sub" / "res.json", ("not a folder",)),
+    ):
+        args = ["metrics", str(folder), str(folder), "-o", str(tmp_path / "ok.json")]
+        result = CliRunner().invoke(main, [*args, "-o", str(target)], catch_exceptions=False)
+        lines = result.output.strip().splitlines()
+        assert result.exit_code == 2, result.output
+        assert len(lines) == 1 and lines[0].startswith("error: "), result.output
+        assert all(word in lines[0] for word in words), result.output
+    assert not (tmp_path / "ok.json").exists()
+
+
+@pytest.mark.parametrize("body", ["video_id,url,identity\n", ""], ids=["csv", "txt"])
+@pytest.mark.parametrize("command", ["fetch", "build"])
+def test_a_manifest_without_rows_is_refused_in_one_line(
+    tmp_path: Path, body: str, command: str
+) -> None:
+    manifest = tmp_path / ("m.csv" if body else "m.txt")
+    manifest.write_text(body)
+    out = tmp_path / "out"
+    args = [command, str(manifest), "-o", str(out), "--no-progress"]
+    result = CliRunner().invoke(main, args, catch_exceptions=False)
+    assert result.exit_code == 2, result.output
+    assert result.output.strip() == f"error: manifest {manifest} has no rows"
+    assert not (out / "fetch.parquet").exists()

@@ -3,7 +3,9 @@ bold best values by metric direction, the paper block."""
 
 from __future__ import annotations
 
+import json
 import math
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -15,6 +17,7 @@ from talkingub.bench.tables import (
     mean_ci,
     over_seeds,
     paper_block,
+    write_tables,
 )
 
 
@@ -68,3 +71,20 @@ def test_paper_block_has_tables_1_3_4_and_the_citation() -> None:
     ):
         assert needle in text
     assert r"\begin{tabular}" in paper_block("latex")
+
+
+def test_the_latex_leaderboard_says_first_that_it_needs_booktabs(tmp_path: Path) -> None:
+    rows = per_video()
+    for method, group in rows.groupby("method"):
+        folder = tmp_path / str(method) / "seed-0" / "eval"
+        folder.mkdir(parents=True)
+        group.to_parquet(folder / "per_video.parquet")
+        summary = {"method": method, "seed": 0, "totals": [], "params": 1e6, "ms_per_frame": 1.0}
+        (folder / "summary.json").write_text(json.dumps(summary))
+    tables = write_tables(tmp_path, ("a", "b"))
+    tex = tables.latex.read_text()
+    assert tex.splitlines()[0] == r"% requires \usepackage{booktabs}"
+    assert r"\toprule" in tex and tex.count(r"\usepackage") == 1
+    readme = (Path(__file__).resolve().parents[3] / "README.md").read_text()
+    [line] = [x for x in readme.splitlines() if "`leaderboard.tex`" in x]
+    assert r"\usepackage{booktabs}" in line

@@ -7,7 +7,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from talkingub.errors import ManifestError
-from talkingub.manifest.reader import derive_video_id, read_source_manifest
+from talkingub.manifest.reader import EmptyManifestError, derive_video_id, read_source_manifest
 
 
 def write_csv(tmp_path: Path, body: str, name: str = "m.csv") -> Path:
@@ -205,3 +205,32 @@ def test_cli_reports_a_bad_parquet_manifest_in_one_line_with_exit_code_2(
     assert "Traceback" not in result.output and not isinstance(result.exception, ManifestError)
     lines = result.output.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: manifest") and needle in lines[0]
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("m.csv", "video_id,url,identity\n"),
+        ("m.tsv", "video_id\turl\n"),
+        ("urls.txt", ""),
+        ("urls.txt", "# only a comment\n\n   \n"),
+    ],
+    ids=["csv-header-only", "tsv-header-only", "empty-list", "comments-only-list"],
+)
+@pytest.mark.parametrize("strict", [True, False])
+def test_a_manifest_without_rows_is_refused_in_any_mode(
+    tmp_path: Path, name: str, content: str, strict: bool
+) -> None:
+    path = write_csv(tmp_path, content, name)
+    with pytest.raises(ManifestError) as err:
+        read_source_manifest(path, strict=strict)
+    assert isinstance(err.value, EmptyManifestError)
+    assert str(err.value) == f"manifest {path} has no rows"
+    assert err.value.row is None and err.value.column is None
+
+
+def test_a_parquet_manifest_without_rows_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "m.parquet"
+    pq.write_table(pa.table({"url": pa.array([], pa.string())}), path)
+    with pytest.raises(EmptyManifestError, match="has no rows"):
+        read_source_manifest(path)
