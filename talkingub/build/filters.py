@@ -45,8 +45,8 @@ class ClipPlan:
     crop: CropBox | None
     frames: list[FrameMeasure]
     scores: dict[str, Any]
-    gates: list[str | None] = dataclasses.field(default_factory=list)  # per frame: own gate
-    bridged: list[bool] = dataclasses.field(default_factory=list)  # per frame: gap bridged
+    gates: list[str | None]  # per frame: its own first failing gate
+    bridged: list[bool]  # per frame: a detector-miss gap bridged inside the clip
 
     @property
     def seconds(self) -> float:

@@ -133,9 +133,8 @@ def _fill_shoulders(
     pts = pose[[LEFT_SHOULDER, RIGHT_SHOULDER], :2]
     line = float(pts[:, 1].mean())
     m.shoulder_y = line * frame.scale
-    m.shoulders_in_frame = bool(
-        (pts[:, 0] >= 0).all() and (pts[:, 0] <= w).all() and (pts[:, 1] >= 0).all()
-    ) and bool((pts[:, 1] < h).all())
+    xs, ys = pts[:, 0], pts[:, 1]
+    m.shoulders_in_frame = bool(((xs >= 0) & (xs <= w) & (ys >= 0) & (ys < h)).all())
     m.torso_extent = round((bottom - line) / (box[3] - box[1]), 4)
 
 

@@ -133,7 +133,7 @@ def _video_rows(
             if sharded
             else []
         )
-        frames += tables.frame_records(plan, sampled, split, identity, size, faces, build.recipe)
+        frames += tables.frame_records(plan, sampled, split, identity, size, faces)
         if sampled and path is not None:
             samples.append(tables.shard_sample(plan, identity, split, chosen, path, faces, chash))
     return clips, frames, samples

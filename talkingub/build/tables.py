@@ -8,7 +8,7 @@ from typing import Any
 
 from talkingub.build.config import BuildConfig
 from talkingub.build.crop import clip_face, face_crop
-from talkingub.build.filters import ClipPlan, frame_reason
+from talkingub.build.filters import ClipPlan
 from talkingub.build.split import sample_test, sample_train
 from talkingub.build.types import FrameMeasure
 from talkingub.build.unit import VideoResult
@@ -105,27 +105,32 @@ def frame_records(
     identity: str,
     size: tuple[int, int],
     faces: list[tuple[list[float], float] | None],
-    config: BuildConfig,
 ) -> list[dict[str, Any]]:
     """One row per analysed frame of the plan, and one per sampled output frame (`picks`,
     clip-frame offsets); a sampled frame that is also an analysed frame is one row."""
     rows: dict[int, dict[str, Any]] = {}
-    for k, m in enumerate(plan.frames):
-        gate = plan.gates[k] if plan.gates else frame_reason(m, config.filters)
-        bridged = bool(plan.bridged[k]) if plan.bridged else False
+    for m, gate, bridged in zip(plan.frames, plan.gates, plan.bridged):
         kept = plan.status == "kept" and (gate is None or bridged)
         reason = None if kept else (gate or plan.reason)
         row = _frame_row(plan, m, split, identity, size, m.index, None, kept, reason, None)
         rows[m.index] = {**row, "analysed": True, "gate": gate, "bridged": bridged}
+    not_analysed = {"analysed": False, "gate": None, "bridged": False}
     for i in picks:
         source = plan.start + i
-        m = nearest_measure(plan, source)
-        row = _frame_row(plan, m, split, identity, size, source, i, True, None, faces[i])
-        row = {**row, "analysed": False, "gate": None, "bridged": False}
-        if source in rows:
-            analysed = rows[source]
-            row = {**row, **{k: analysed[k] for k in ("analysed", "gate", "bridged")}}
-        rows[source] = {**row, "sampled": True}
+        row = _frame_row(
+            plan,
+            nearest_measure(plan, source),
+            split,
+            identity,
+            size,
+            source,
+            i,
+            True,
+            None,
+            faces[i],
+        )
+        own = rows.get(source, not_analysed)
+        rows[source] = {**row, **{k: own[k] for k in not_analysed}, "sampled": True}
     return [{"sampled": False, **rows[k]} for k in sorted(rows)]
 
 
