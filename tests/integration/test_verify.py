@@ -10,7 +10,6 @@ import io
 import json
 import os
 import shutil
-import signal
 import subprocess
 import tarfile
 from collections.abc import Iterator
@@ -21,11 +20,12 @@ import pytest
 from click.testing import CliRunner
 
 import talkingub
-from talkingub.build import BuildConfig, verify
+from talkingub.build import BuildConfig
 from talkingub.build.shards import write_sha256sums
 from talkingub.build.verify import verify_build
 from talkingub.cli import main
 from talkingub.config import config_hash
+from tests.support.guards import fail_after, record_verify_hashes
 
 pytestmark = pytest.mark.slow
 
@@ -180,17 +180,8 @@ def test_unlisted_output_file(copy: Path) -> None:
 @pytest.fixture()
 def no_hang() -> Iterator[None]:
     """Fail (rather than block forever) if anything opens the FIFO for reading."""
-
-    def timeout(signum: int, frame: object) -> None:
-        raise TimeoutError("verify opened a file outside the build folder")
-
-    previous = signal.signal(signal.SIGALRM, timeout)
-    signal.alarm(60)
-    try:
+    with fail_after(60, "verify opened a file outside the build folder"):
         yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 def test_sums_lines_pointing_outside_are_never_read(
@@ -199,14 +190,7 @@ def test_sums_lines_pointing_outside_are_never_read(
     fifo = tmp_path / "outside.fifo"  # reading it would block: the test would time out
     os.mkfifo(fifo)
     (copy / "shards" / "escape.tar").symlink_to(fifo)
-    hashed: list[Path] = []
-    real = verify.sha256_file
-
-    def recording(path: str | os.PathLike[str], chunk: int = 1 << 20) -> str:
-        hashed.append(Path(path))
-        return real(path, chunk)
-
-    monkeypatch.setattr(verify, "sha256_file", recording)
+    hashed = record_verify_hashes(monkeypatch)
     lines = {
         "../outside.fifo": "not a plain relative path",
         "../../../../etc/passwd": "not a plain relative path",

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import signal
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,10 +12,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from talkingub.build import verify
 from talkingub.build.output import SCHEMA_VERSION
 from talkingub.build.shards import output_files, write_sha256sums
 from talkingub.build.verify import verify_build
+from tests.support.guards import fail_after, record_verify_hashes
 
 OUTPUTS = [
     "build.json",
@@ -55,31 +54,14 @@ def fake_build(root: Path) -> Path:
 @pytest.fixture()
 def no_hang() -> Iterator[None]:
     """Fail (rather than block forever) if anything opens a FIFO for reading."""
-
-    def timeout(signum: int, frame: object) -> None:
-        raise TimeoutError("verify opened a file it must not read")
-
-    previous = signal.signal(signal.SIGALRM, timeout)
-    signal.alarm(30)
-    try:
+    with fail_after(30, "verify opened a file it must not read"):
         yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 @pytest.fixture()
 def hashed(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
     """Every path verify hashes."""
-    seen: list[Path] = []
-    real = verify.sha256_file
-
-    def recording(path: str | os.PathLike[str], chunk: int = 1 << 20) -> str:
-        seen.append(Path(path))
-        return real(path, chunk)
-
-    monkeypatch.setattr(verify, "sha256_file", recording)
-    return seen
+    return record_verify_hashes(monkeypatch)
 
 
 def test_output_files_lists_every_output_and_nothing_else(tmp_path: Path) -> None:
