@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from talkingub.build import BuildRun, run
+from talkingub.build import BuildConfig, BuildRun, run
 from talkingub.fetch import FetchConfig
 
 TABLES = ("videos", "clips", "frames", "splits")
@@ -30,9 +31,12 @@ def small_manifest(
     return path
 
 
-def build_small(manifest: Path, out: Path, executor: str = "process") -> Path:
+def build_small(
+    manifest: Path, out: Path, executor: str = "process", recipe: BuildConfig | None = None
+) -> Path:
     fetch = FetchConfig(manifest=manifest, out_dir=out, progress=False)
-    run(BuildRun(out_dir=out, fetch=fetch, executor=executor, workers=2, progress=False))
+    build = BuildRun(out_dir=out, fetch=fetch, executor=executor, workers=2, progress=False)
+    run(dataclasses.replace(build, recipe=recipe) if recipe else build)
     return out
 
 

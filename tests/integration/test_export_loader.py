@@ -16,12 +16,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from talkingub.build import BuildConfig, BuildRun, run
+from talkingub.build import BuildConfig
 from talkingub.build.config import OutputConfig
 from talkingub.build.export import entry_name
 from talkingub.build.refilter import refilter
-from talkingub.fetch import FetchConfig
-from tests.integration.conftest import assert_same_build
+from tests.integration.conftest import assert_same_build, build_small
 from tests.support.recipes import MECHANICS
 
 pytestmark = pytest.mark.slow
@@ -47,9 +46,7 @@ def manifest(
 
 
 def build(manifest: Path, out: Path) -> Path:
-    fetch = FetchConfig(manifest=manifest, out_dir=out, progress=False)
-    run(BuildRun(out_dir=out, fetch=fetch, recipe=RECIPE, workers=2, progress=False))
-    return out
+    return build_small(manifest, out, recipe=RECIPE)
 
 
 @pytest.fixture(scope="module")
