@@ -5,4 +5,4 @@ demo:
 test:
 	bash scripts/test.sh
 lint:
-	.venv/bin/ruff check talkingub baselines tests benchmarks && .venv/bin/mypy talkingub
+	.venv/bin/ruff check talkingub tests benchmarks && .venv/bin/mypy talkingub

@@ -37,7 +37,7 @@ PROTOCOLS = {"paper": "paper-gpu", "tiny": "tiny-cpu"}
 def prepare(build_dir: Path) -> Path:
     """A Talking-UB build (the default recipe) of the peer clips above, identity-split as
     listed; returns the build folder."""
-    from talkingub.build import BuildRun, run
+    from talkingub.curate import BuildRun, run
     from talkingub.fetch import FetchConfig
 
     build_dir.mkdir(parents=True, exist_ok=True)

@@ -27,8 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.common import peer, write_result
-from talkingub.build.config import BuildConfig
 from talkingub.config import config_hash
+from talkingub.curate.config import BuildConfig
 
 SOURCE = "video-retalking/examples/face/1.mp4"
 COPIES = 4  # videos in the scaling runs (2 per worker with 2 workers)
@@ -92,7 +92,7 @@ def decode_only(path: Path) -> tuple[float, float]:
 
 
 def source(path: Path, video_id: str) -> Any:
-    from talkingub.build.types import SourceVideo
+    from talkingub.curate.types import SourceVideo
     from talkingub.video.probe import probe_video
 
     info = probe_video(path)
@@ -103,7 +103,7 @@ def source(path: Path, video_id: str) -> Any:
 
 def full_pass(path: Path, work: Path) -> tuple[float, float]:
     """(wall, CPU) seconds of one uncached processing pass (no profiler: it slows Python)."""
-    from talkingub.build.unit import process_video
+    from talkingub.curate.unit import process_video
 
     shutil.rmtree(work, ignore_errors=True)
     cpu, start = _cpu(), time.perf_counter()
@@ -114,7 +114,7 @@ def full_pass(path: Path, work: Path) -> tuple[float, float]:
 def profiled_pass(path: Path, work: Path) -> tuple[float, dict[str, float]]:
     """A second uncached pass under cProfile: where the time goes (profiler overhead
     included, so its total is larger than the unprofiled pass)."""
-    from talkingub.build.unit import process_video
+    from talkingub.curate.unit import process_video
 
     shutil.rmtree(work, ignore_errors=True)
     profile = cProfile.Profile()
@@ -138,8 +138,8 @@ def scaling(path: Path, folder: Path) -> dict[str, float]:
 
     Both runs include starting their workers (spawn, imports, model loading: once per
     worker, in parallel for 2), so the speedup is a little below the steady state."""
-    from talkingub.build.executors import ProcessExecutor, TaskLost
-    from talkingub.build.runner import _process_one
+    from talkingub.curate.executors import ProcessExecutor, TaskLost
+    from talkingub.curate.runner import _process_one
 
     copies = []
     for i in range(COPIES):
@@ -206,7 +206,7 @@ def _children_cpu() -> float:
 def measure(height: int, seconds: int, folder: Path, with_scaling: bool) -> dict[str, Any]:
     video = make_input(height, seconds, folder)
     decode_s, decode_cpu = decode_only(video)
-    from talkingub.build.unit import _analyzer
+    from talkingub.curate.unit import _analyzer
 
     _analyzer(BuildConfig())  # load the models once (cached per process), outside the timing
     pass_s, pass_cpu = full_pass(video, folder / f"work-{height}")

@@ -18,7 +18,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from talkingub.build import BuildRun, run  # noqa: E402
+from talkingub.curate import BuildRun, run  # noqa: E402
 from talkingub.fetch import FetchConfig  # noqa: E402
 from tests.support import peers  # noqa: E402
 

@@ -5,7 +5,7 @@ cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
 VENV="${TALKINGUB_VENV:-.venv}"
 export PATH="$PWD/$VENV/bin:$PATH"
-"$VENV/bin/ruff" check talkingub baselines tests benchmarks
-"$VENV/bin/ruff" format --check talkingub baselines tests benchmarks
+"$VENV/bin/ruff" check talkingub tests benchmarks
+"$VENV/bin/ruff" format --check talkingub tests benchmarks
 "$VENV/bin/mypy" talkingub
 "$VENV/bin/python" -m pytest -q -p no:cacheprovider --durations=15 "$@"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import torch
@@ -137,7 +137,7 @@ def _update(
     elif isinstance(metric, DetectorMixin):
         key = metric.backend_name
         found = (_take(detections[(key, "pred")], cut), _take(detections[(key, ref_name)], cut))
-        metric.update(*found, video=index)
+        cast(Metric, metric).update(*found, video=index)
     else:
         metric.update(_chw(pred), _chw(ref), video=index)
 

@@ -13,11 +13,11 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from talkingub.build import BuildConfig, BuildRun, BuildSummary, run
-from talkingub.build.config import CropConfig, FilterConfig, SplitConfig
-from talkingub.build.refilter import refilter
 from talkingub.cli.fetch_cmd import fetch_config, fetch_options, folder_options, print_summary
 from talkingub.config import merge
+from talkingub.curate import BuildConfig, BuildRun, BuildSummary, run
+from talkingub.curate.config import CropConfig, FilterConfig, SplitConfig
+from talkingub.curate.refilter import refilter
 from talkingub.fetch import FetchSummary
 
 # Decision settings: `build` and `refilter` get one flag per field of these sections, generated
@@ -246,7 +246,7 @@ def verify_command(out: Path) -> None:
     outside OUT), schema versions, clip rows vs shard samples, each sample's JSON vs its
     frames.parquet rows, stats.json's funnel counts vs the tables and shards, exports, split
     disjointness. Exits 1 and lists every problem found."""
-    from talkingub.build.verify import verify_build
+    from talkingub.curate.verify import verify_build
 
     try:
         problems = verify_build(out)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from talkingub.build import BuildRun, BuildSummary
-from talkingub.build import run as run_build
+from talkingub.curate import BuildRun, BuildSummary
+from talkingub.curate import run as run_build
 from talkingub.demo.sample import write_sample
 from talkingub.fetch import FetchConfig
 from talkingub.paths import cache_dir

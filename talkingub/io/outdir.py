@@ -38,7 +38,7 @@ WRITTEN_FOLDERS = (
     "shards",
     "contact_sheets",
     "export",
-    "export/fomm",  # the layouts of talkingub.build.export
+    "export/fomm",  # the layouts of talkingub.curate.export
     "export/fomm/*",
     "export/png",
     "export/png/*",
@@ -112,7 +112,7 @@ def claim(out: Path, force: bool) -> None:
     check_claimable(out, force)
     if _marked(out):
         return
-    from talkingub.build.output import SCHEMA_VERSION  # late: build imports this module
+    from talkingub.curate.output import SCHEMA_VERSION  # late: build imports this module
 
     record = {
         "tool": "talkingub",

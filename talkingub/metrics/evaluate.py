@@ -17,7 +17,7 @@ import json
 import math
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import numpy as np
 import torch
@@ -167,7 +167,7 @@ def _update_all(
         if isinstance(metric, FrechetDistance):
             _update_frechet(metric, streams.get(name), target_t, pred_t)
         elif isinstance(metric, DetectorMixin):
-            metric.update(*detections[metric.backend_name], video=video)
+            cast(Metric, metric).update(*detections[metric.backend_name], video=video)
         else:
             metric.update(pred_t, target_t, video=video)
 

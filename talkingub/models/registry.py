@@ -1,7 +1,7 @@
 """timm-style model registry: `register_model`, `create_model`, `list_models`.
 
-Models live in the top-level `baselines/<model>/` packages; importing `baselines` registers
-them. Each model has YAML configs `baselines/<model>/configs/<variant>.yaml` (`paper`, `tiny`).
+Models live in the `talkingub/zoo/<model>/` packages; importing `talkingub.zoo` registers
+them. Each model has YAML configs `talkingub/zoo/<model>/configs/<variant>.yaml` (`paper`, `tiny`).
 """
 
 from __future__ import annotations
@@ -49,20 +49,20 @@ def register_model(name: str, config_cls: type, config_dir: str | Path) -> Calla
     return decorator
 
 
-def _load_baselines() -> None:
+def _load_zoo() -> None:
     global _LOADED
     if not _LOADED:
-        importlib.import_module("baselines")
+        importlib.import_module("talkingub.zoo")
         _LOADED = True
 
 
 def list_models(pattern: str = "*") -> list[str]:
-    _load_baselines()
+    _load_zoo()
     return MODELS.names(pattern)
 
 
 def model_spec(name: str) -> ModelSpec:
-    _load_baselines()
+    _load_zoo()
     return MODELS.get(name)
 
 

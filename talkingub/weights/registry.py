@@ -112,7 +112,7 @@ def resolve(name: str, check_hash: bool = True) -> Path:
 
 
 # Modules that register the weights of model losses (imported only when torch is present).
-MODEL_WEIGHT_MODULES = ("baselines.common.perceptual", "baselines.osfv.hopenet")
+MODEL_WEIGHT_MODULES = ("talkingub.zoo.common.perceptual", "talkingub.zoo.osfv.hopenet")
 
 
 def _load_catalogue() -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from talkingub.build import BuildConfig, BuildRun, run
+from talkingub.curate import BuildConfig, BuildRun, run
 from talkingub.fetch import FetchConfig
 
 TABLES = ("videos", "clips", "frames", "splits")

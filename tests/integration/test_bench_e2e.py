@@ -42,7 +42,7 @@ def _env() -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def tiny_build(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from talkingub.build import BuildRun, run
+    from talkingub.curate import BuildRun, run
     from talkingub.fetch import FetchConfig
 
     folder = tmp_path_factory.mktemp("bench-build")
@@ -334,7 +334,9 @@ def test_two_gloo_processes_train_in_lockstep(tiny_build: Path, tmp_path: Path) 
 
 def _paper_like_osfv(folder: Path) -> Path:
     """A protocol training OSFV's tiny network with the paper's pretrained loss teachers."""
-    config = yaml.safe_load((REPO / "baselines" / "osfv" / "configs" / "tiny.yaml").read_text())
+    config = yaml.safe_load(
+        (REPO / "talkingub" / "zoo" / "osfv" / "configs" / "tiny.yaml").read_text()
+    )
     config.update(perceptual="pretrained", head_pose_loss=True)
     variant = folder / "osfv-paper-like.yaml"
     variant.write_text(yaml.safe_dump(config))
@@ -381,7 +383,8 @@ from talkingub.cli import main
 args = ["bench", "train", sys.argv[1], "-o", sys.argv[2], "--methods", "fomm", "--steps", "1",
         "--device", "cpu", "--no-progress"]
 main.main(args, prog_name="talkingub", standalone_mode=False)
-print(json.dumps(sorted({m.split(".")[0] for m in sys.modules})))
+tops = {m.split(".")[0] for m in sys.modules}
+print(json.dumps(sorted(tops | ({"talkingub.zoo"} & set(sys.modules)))))
 """
 
 
@@ -390,7 +393,7 @@ def test_bench_train_loads_no_build_only_library(tiny_build: Path, tmp_path: Pat
     done = subprocess.run(cmd, env=_env(), cwd=REPO, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
     loaded = set(json.loads(done.stdout.strip().splitlines()[-1]))
-    assert {"torch", "tensorboardX", "baselines"} <= loaded  # it did train and log
+    assert {"torch", "tensorboardX", "talkingub.zoo"} <= loaded  # it did train and log
     assert loaded.isdisjoint({"mediapipe", "dlib", "yt_dlp", "scenedetect"}), loaded
     assert (tmp_path / "bench" / "fomm" / "seed-0" / "final.pt").is_file()
 

@@ -20,9 +20,9 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from talkingub.build import BuildRun, run
-from talkingub.build.verify import verify_build
 from talkingub.cli import main
+from talkingub.curate import BuildRun, run
+from talkingub.curate.verify import verify_build
 from talkingub.fetch import FetchConfig
 from talkingub.io.atomic import TMP_MARK
 from talkingub.io.faults import ENV, VIDEO_ENV

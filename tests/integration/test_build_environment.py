@@ -24,9 +24,9 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from talkingub.build import contact
-from talkingub.build.verify import verify_build
 from talkingub.cli import main
+from talkingub.curate import contact
+from talkingub.curate.verify import verify_build
 from talkingub.io.atomic import TMP_MARK
 from talkingub.io.faults import ENV, VIDEO_ENV
 from tests.integration.conftest import assert_same_build

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from talkingub.build import BuildConfig, BuildRun, run
+from talkingub.curate import BuildConfig, BuildRun, run
 from talkingub.fetch import FetchConfig
 from tests.support import hostile
 from tests.support.loopback_http import Route, serve
@@ -173,7 +173,7 @@ def test_a_frame_over_max_pixels_is_refused_before_decoding(
 ) -> None:
     """A real 6144x3072 H.264 file (18.9 MP, over the 17.7 MP default) is refused from its
     probed size; the decoder is never opened on it."""
-    from talkingub.build import unit
+    from talkingub.curate import unit
 
     big = hostile.banner(tmp_path, size=(6144, 3072), frames=2)
     manifest = tmp_path / "m.csv"

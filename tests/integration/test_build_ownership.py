@@ -19,10 +19,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from talkingub.build import BuildRun, run
-from talkingub.build.refilter import refilter
-from talkingub.build.verify import verify_build
 from talkingub.cli import main
+from talkingub.curate import BuildRun, run
+from talkingub.curate.refilter import refilter
+from talkingub.curate.verify import verify_build
 from talkingub.io.faults import ENV, VIDEO_ENV
 from tests.integration.conftest import assert_same_build
 from tests.support.locks import held_by_other_process

@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from talkingub.build import BuildRun, BuildSummary, run
+from talkingub.curate import BuildRun, BuildSummary, run
 from talkingub.demo.sample import SAMPLE_CLIPS, write_clip
 from talkingub.fetch import FetchConfig
 

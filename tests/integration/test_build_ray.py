@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from talkingub.build import BuildRun, run
-from talkingub.build.executors import RayExecutor, TaskLost
+from talkingub.curate import BuildRun, run
+from talkingub.curate.executors import RayExecutor, TaskLost
 from talkingub.errors import EnvironmentStop
 from talkingub.fetch import FetchConfig
 from talkingub.io.faults import VIDEO_ENV

@@ -14,9 +14,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from talkingub.build import BuildConfig, BuildRun, run
-from talkingub.build.analysis import ANALYZERS
-from talkingub.build.refilter import refilter
+from talkingub.curate import BuildConfig, BuildRun, run
+from talkingub.curate.analysis import ANALYZERS
+from talkingub.curate.refilter import refilter
 from talkingub.errors import PluginError
 from talkingub.fetch import FetchConfig
 from tests.support.media import concatenated, panned, read_frames
@@ -297,10 +297,10 @@ def test_dlib68_backend_keeps_a_chest_up_clip_and_records_ratios(
 def test_dlib68_face_spans_brows_to_chin_and_the_mesh_forehead_to_chin(
     swalwell_mp4: Path,
 ) -> None:
-    from talkingub.build.analysis.dlib_backend import MediaPipeDlib68Analyzer
-    from talkingub.build.analysis.mediapipe_backend import MediaPipeAnalyzer
-    from talkingub.build.decode import decode_video
-    from talkingub.build.measure import measure_frame
+    from talkingub.curate.analysis.dlib_backend import MediaPipeDlib68Analyzer
+    from talkingub.curate.analysis.mediapipe_backend import MediaPipeAnalyzer
+    from talkingub.curate.decode import decode_video
+    from talkingub.curate.measure import measure_frame
 
     config = BuildConfig()
     frames = decode_video(swalwell_mp4, config.shots, config.analysis).frames[::3]
@@ -320,7 +320,7 @@ def test_dlib68_face_spans_brows_to_chin_and_the_mesh_forehead_to_chin(
 def test_png_export_layout(small_build: Path, tmp_path: Path) -> None:
     from PIL import Image
 
-    from talkingub.build.export import entry_name
+    from talkingub.curate.export import entry_name
 
     copy = tmp_path / "copy"
     shutil.copytree(small_build, copy)

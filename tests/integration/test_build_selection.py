@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from talkingub.build import BuildConfig, BuildRun, run
+from talkingub.curate import BuildConfig, BuildRun, run
 from talkingub.fetch import FetchConfig
 from tests.support.dropping_backend import ENV, NAME
 from tests.support.media import swaying_person, tiled

@@ -16,10 +16,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from talkingub.build import BuildConfig
-from talkingub.build.config import OutputConfig
-from talkingub.build.export import entry_name
-from talkingub.build.refilter import refilter
+from talkingub.curate import BuildConfig
+from talkingub.curate.config import OutputConfig
+from talkingub.curate.export import entry_name
+from talkingub.curate.refilter import refilter
 from tests.integration.conftest import assert_same_build, build_small
 from tests.support.recipes import MECHANICS
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from talkingub.build import BuildRun, run
+from talkingub.curate import BuildRun, run
 from talkingub.fetch import FetchConfig
 from tests.support import peers
 

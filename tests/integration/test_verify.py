@@ -20,11 +20,11 @@ import pytest
 from click.testing import CliRunner
 
 import talkingub
-from talkingub.build import BuildConfig
-from talkingub.build.shards import write_sha256sums
-from talkingub.build.verify import verify_build
 from talkingub.cli import main
 from talkingub.config import config_hash
+from talkingub.curate import BuildConfig
+from talkingub.curate.shards import write_sha256sums
+from talkingub.curate.verify import verify_build
 from tests.support.guards import fail_after, record_verify_hashes
 
 pytestmark = pytest.mark.slow

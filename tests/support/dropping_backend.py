@@ -10,9 +10,9 @@ from __future__ import annotations
 import dataclasses
 import os
 
-from talkingub.build.analysis import ANALYZERS, RawDetections
-from talkingub.build.analysis.mediapipe_backend import MediaPipeAnalyzer
-from talkingub.build.types import AnalysedFrame
+from talkingub.curate.analysis import ANALYZERS, RawDetections
+from talkingub.curate.analysis.mediapipe_backend import MediaPipeAnalyzer
+from talkingub.curate.types import AnalysedFrame
 
 NAME = "dropping-mediapipe"
 ENV = "TALKINGUB_TEST_DROP_FACES"

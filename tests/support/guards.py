@@ -30,8 +30,8 @@ def fail_after(seconds: int, why: str) -> Iterator[None]:
 
 
 def record_verify_hashes(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
-    """Every path `talkingub.build.verify` hashes from now on (it still hashes them)."""
-    from talkingub.build import verify
+    """Every path `talkingub.curate.verify` hashes from now on (it still hashes them)."""
+    from talkingub.curate import verify
 
     seen: list[Path] = []
     real = verify.sha256_file

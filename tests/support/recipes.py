@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from talkingub.build import BuildConfig
+from talkingub.curate import BuildConfig
 
 # For tests of the pipeline's *mechanics* (splits, sampling, shards, refilter, backends) that
 # need several kept identities from real clips. With the default `min_torso` (0.4 face heights)

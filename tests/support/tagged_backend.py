@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import os
 
-from talkingub.build.analysis import ANALYZERS, RawDetections
-from talkingub.build.analysis.mediapipe_backend import MediaPipeAnalyzer
-from talkingub.build.types import AnalysedFrame
+from talkingub.curate.analysis import ANALYZERS, RawDetections
+from talkingub.curate.analysis.mediapipe_backend import MediaPipeAnalyzer
+from talkingub.curate.types import AnalysedFrame
 
 NAME = "tagged-mediapipe"
 

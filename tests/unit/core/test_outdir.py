@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from talkingub.build.output import SCHEMA_VERSION
+from talkingub.curate.output import SCHEMA_VERSION
 from talkingub.errors import OutputFolderError
 from talkingub.io.outdir import (
     LEDGER_NAME,

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from talkingub.build import BuildRun
-from talkingub.build import run as run_build
+from talkingub.curate import BuildRun
+from talkingub.curate import run as run_build
 from talkingub.errors import ManifestError
 from talkingub.fetch import FetchConfig, run
 from talkingub.manifest.reader import EmptyManifestError

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 import torch
 
-from baselines.fomm.dense_motion import DenseMotionNetwork
-from baselines.fomm.model import FOMM
 from talkingub import create_model
 from talkingub.errors import ConfigError, WeightsMissingError
+from talkingub.zoo.fomm.dense_motion import DenseMotionNetwork
+from talkingub.zoo.fomm.model import FOMM
 from tests.unit.models.test_keypoint_common import overfit_reconstruction
 
 #: Reference sizes (issue 5) of first-order-model@config/vox-256.yaml.

@@ -1,4 +1,4 @@
-"""Unit tests of the pieces FOMM, MRAA and TPSMM share (baselines/keypoint_common), and the
+"""Unit tests of the pieces FOMM, MRAA and TPSMM share (talkingub/zoo/keypoint_common), and the
 overfit helper their slow tests use."""
 
 from __future__ import annotations
@@ -11,33 +11,37 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from baselines.keypoint_common.animation import animate_sequence
-from baselines.keypoint_common.antialias import AntiAliasDownsample, gaussian_kernel
-from baselines.keypoint_common.avd import AVDNetwork, random_scale
-from baselines.keypoint_common.dense import blend_motions, deform_per_motion, local_affine_motions
-from baselines.keypoint_common.equivariance import (
+from talkingub import create_model
+from talkingub.config import load_yaml
+from talkingub.models.registry import load_model_config, model_spec
+from talkingub.zoo.keypoint_common.animation import animate_sequence
+from talkingub.zoo.keypoint_common.antialias import AntiAliasDownsample, gaussian_kernel
+from talkingub.zoo.keypoint_common.avd import AVDNetwork, random_scale
+from talkingub.zoo.keypoint_common.dense import (
+    blend_motions,
+    deform_per_motion,
+    local_affine_motions,
+)
+from talkingub.zoo.keypoint_common.equivariance import (
     RandomTPS,
     TransformConfig,
     equivariance_jacobian_loss,
     equivariance_value_loss,
 )
-from baselines.keypoint_common.geometry import (
+from talkingub.zoo.keypoint_common.geometry import (
     coordinate_grid,
     gaussian_heatmaps,
     heatmap_covariance,
     heatmap_mean,
 )
-from baselines.keypoint_common.hourglass import Hourglass
-from baselines.keypoint_common.motion import (
+from talkingub.zoo.keypoint_common.hourglass import Hourglass
+from talkingub.zoo.keypoint_common.motion import (
     convex_hull_area,
     movement_scale,
     relative_jacobian,
     relative_points,
 )
-from baselines.keypoint_common.training import optimizer_step, sum_losses
-from talkingub import create_model
-from talkingub.config import load_yaml
-from talkingub.models.registry import load_model_config, model_spec
+from talkingub.zoo.keypoint_common.training import optimizer_step, sum_losses
 
 NO_NOISE = TransformConfig(sigma_affine=0.0, sigma_tps=0.0, points_tps=5)
 

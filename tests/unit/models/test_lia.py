@@ -10,12 +10,12 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from baselines.lia.discriminator import minibatch_stddev
-from baselines.lia.model import LIA
-from baselines.lia.motion_dictionary import MotionDictionary
-from baselines.lia.styleconv import DEMOD_EPS, ModulatedConv2d
 from talkingub import create_model
 from talkingub.errors import ConfigError
+from talkingub.zoo.lia.discriminator import minibatch_stddev
+from talkingub.zoo.lia.model import LIA
+from talkingub.zoo.lia.motion_dictionary import MotionDictionary
+from talkingub.zoo.lia.styleconv import DEMOD_EPS, ModulatedConv2d
 
 # Reference sizes at 256 px (issue 5; wyhsirius/LIA at its default train.py settings).
 PAPER_GENERATOR_PARAMS = 45.1e6

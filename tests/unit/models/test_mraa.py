@@ -8,13 +8,13 @@ from pathlib import Path
 import pytest
 import torch
 
-from baselines.mraa.avd import regions_to_vector, vector_to_regions
-from baselines.mraa.bg_motion_predictor import BGMotionPredictor
-from baselines.mraa.config import BGPredictorConfig
-from baselines.mraa.model import MRAA
-from baselines.mraa.pixelwise_flow import relative_affine
-from baselines.mraa.region_predictor import pca_affine
 from talkingub import create_model
+from talkingub.zoo.mraa.avd import regions_to_vector, vector_to_regions
+from talkingub.zoo.mraa.bg_motion_predictor import BGMotionPredictor
+from talkingub.zoo.mraa.config import BGPredictorConfig
+from talkingub.zoo.mraa.model import MRAA
+from talkingub.zoo.mraa.pixelwise_flow import relative_affine
+from talkingub.zoo.mraa.region_predictor import pca_affine
 from tests.unit.models.test_keypoint_common import overfit_reconstruction
 
 #: Reference sizes (issue 5) of articulated-animation@config/ted384.yaml.

@@ -12,12 +12,12 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from baselines.osfv.config import EquivarianceConfig, LossConfig
-from baselines.osfv.head_pose import bins_to_degrees, rotation_matrix, transform_keypoints
-from baselines.osfv.losses import RandomTPS, keypoint_prior
 from talkingub import create_model
 from talkingub.errors import WeightsMissingError
 from talkingub.models.registry import load_model_config, model_spec
+from talkingub.zoo.osfv.config import EquivarianceConfig, LossConfig
+from talkingub.zoo.osfv.head_pose import bins_to_degrees, rotation_matrix, transform_keypoints
+from talkingub.zoo.osfv.losses import RandomTPS, keypoint_prior
 
 # Parameter counts derived from the module definitions of the public reimplementation
 # zhanglonghao1992/One-Shot_Free-View_Neural_Talking_Head_Synthesis (config/vox-256.yaml,

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 import torch
 
-from baselines.common import perceptual
 from talkingub.errors import WeightsMissingError
 from talkingub.io.atomic import sha256_file
 from talkingub.weights import WEIGHTS
+from talkingub.zoo.common import perceptual
 
 
 def test_missing_weights_name_the_fetch_command(

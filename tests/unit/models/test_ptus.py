@@ -8,12 +8,12 @@ from typing import Any
 import pytest
 import torch
 
-import baselines.ptus.model as ptus_model
-from baselines.osfv.head_pose import rotation_matrix
-from baselines.ptus.decomposition import SetMotion, face_to_image, local_motion, plan_warp
+import talkingub.zoo.ptus.model as ptus_model
 from talkingub import create_model
 from talkingub.errors import ConfigError
 from talkingub.models.registry import load_model_config, model_spec
+from talkingub.zoo.osfv.head_pose import rotation_matrix
+from talkingub.zoo.ptus.decomposition import SetMotion, face_to_image, local_motion, plan_warp
 from tests.unit.models.test_osfv import OVERFIT_FACTOR, OVERFIT_STEPS, overfit
 from tests.unit.models.test_zoo import make_batch
 

@@ -10,13 +10,13 @@ import pytest
 import torch
 import torchvision
 
-from baselines.tpsmm.config import DropoutSchedule
-from baselines.tpsmm.dense_motion import dropout_softmax
-from baselines.tpsmm.losses import background_loss
-from baselines.tpsmm.model import TPSMM
-from baselines.tpsmm.resnet import ResNet18
-from baselines.tpsmm.tps import KeypointTPS
 from talkingub import create_model
+from talkingub.zoo.tpsmm.config import DropoutSchedule
+from talkingub.zoo.tpsmm.dense_motion import dropout_softmax
+from talkingub.zoo.tpsmm.losses import background_loss
+from talkingub.zoo.tpsmm.model import TPSMM
+from talkingub.zoo.tpsmm.resnet import ResNet18
+from talkingub.zoo.tpsmm.tps import KeypointTPS
 from tests.unit.models.test_keypoint_common import overfit_reconstruction
 
 #: Reference size (issue 5) of Thin-Plate-Spline-Motion-Model@config/ted-384.yaml.

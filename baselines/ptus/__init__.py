@@ -1,6 +1,0 @@
-"""PTUS (AAAI 2024) and its ablations; importing registers ptus, ptus-no-fbmd, ptus-no-lgmd."""
-
-from baselines.ptus.config import PTUSConfig
-from baselines.ptus.model import PTUS, PTUSNoFBMD, PTUSNoLGMD
-
-__all__ = ["PTUS", "PTUSConfig", "PTUSNoFBMD", "PTUSNoLGMD"]

@@ -1,0 +1,72 @@
+"""Typed LIA configuration. Defaults are the reference (paper) values; every YAML cites them.
+
+Sources: wyhsirius/LIA@train.py (argparse defaults), trainer.py (losses, optimisers),
+networks/*.py (sizes), vgg19.py (perceptual loss); commit 2a5bbfa2 in the search index.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from talkingub.zoo.common.perceptual import PerceptualMode
+
+
+@dataclass(frozen=True)
+class LIALossWeights:
+    """Generator loss = l1 * L1 + perceptual * VGG + adversarial * non-saturating GAN."""
+
+    l1: float = 1.0
+    perceptual: float = 1.0
+    adversarial: float = 1.0
+
+
+@dataclass(frozen=True)
+class LIAOptim:
+    """Adam as the reference builds it: lr * r and betas ** r with r = k / (k + 1).
+
+    k is g_reg_every (generator) / d_reg_every (discriminator); LIA keeps StyleGAN2's lazy-
+    regularisation ratios although it applies no R1 / path-length regulariser.
+    """
+
+    lr: float = 0.002
+    betas: tuple[float, float] = (0.0, 0.99)
+    g_reg_every: int = 4
+    d_reg_every: int = 16
+    batch_size: int = 64
+    iterations: int = 800_000
+
+    def adam(
+        self, group: Literal["generator", "discriminator"]
+    ) -> tuple[float, tuple[float, float]]:
+        """Effective (lr, betas) for one optimiser."""
+        k = self.g_reg_every if group == "generator" else self.d_reg_every
+        r = k / (k + 1)
+        return self.lr * r, (self.betas[0] ** r, self.betas[1] ** r)
+
+
+@dataclass(frozen=True)
+class LIAConfig:
+    image_size: int = 256
+    latent_dim: int = 512
+    motion_dim: int = 20
+    motion_mlp_depth: int = 4
+    channel_multiplier: int = 1
+    channel_base: int = 16384
+    channel_max: int = 512
+    blur_kernel: tuple[int, ...] = (1, 3, 3, 1)
+    stddev_group: int = 4
+    perceptual: PerceptualMode = "pretrained"
+    perceptual_scales: tuple[float, ...] = (1.0, 0.5, 0.25, 0.125)
+    perceptual_layer_weights: tuple[float, ...] = (10.0, 10.0, 10.0, 10.0, 10.0)
+    losses: LIALossWeights = field(default_factory=LIALossWeights)
+    optim: LIAOptim = field(default_factory=LIAOptim)
+
+    def __post_init__(self) -> None:
+        size = self.image_size
+        if size < 8 or size & (size - 1):
+            raise ValueError(f"image_size must be a power of two >= 8, got {size}")
+        if not 1 <= self.motion_dim <= self.latent_dim:
+            raise ValueError(
+                f"motion_dim must be in [1, latent_dim={self.latent_dim}], got {self.motion_dim}"
+            )
