@@ -7,7 +7,7 @@ schedulers), on synthetic batches of the model's input shapes, in a fresh proces
 resident set; CUDA: peak allocated), and `reconstruct` ms/frame in fp32 and, on CUDA, fp16
 (autocast).
 
-CPU (this machine): the `tiny` configs under `benchmarks/protocols/tiny-cpu.yaml`, batch 2.
+CPU (this machine): the `tiny` configs under `talkingub/presets/protocols/tiny-cpu.yaml`, batch 2.
 CUDA: the `paper` configs under `paper-gpu.yaml` (AMP as that protocol sets it), batch from
 each model's config unless `--batch`; `--compile on|both` also times torch.compile'd loss and
 reconstruct functions. Loss teachers whose weights are absent are left out (recorded).

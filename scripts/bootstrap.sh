@@ -14,9 +14,9 @@ fi
 echo "talkingub: installing pinned dependencies into $VENV (first run takes a few minutes)" >&2
 [ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
 pip=("$VENV/bin/python" -m pip --disable-pip-version-check)
-# setuptools is pinned here too: the editable install below runs without build isolation
-# (newer Pythons ship venvs without setuptools; dlib-bin imports need setuptools<81).
-"${pip[@]}" install -q "pip>=24" "setuptools>=64,<81"
+# setuptools is installed here too: the editable install below runs without build isolation
+# (newer Pythons ship venvs without setuptools); >=77 reads pyproject's SPDX license string.
+"${pip[@]}" install -q "pip>=24" "setuptools>=77"
 "${pip[@]}" install -q -r requirements.lock
 # mediapipe pulls opencv-contrib-python and scenedetect pulls opencv-python: both unpack
 # into one cv2/ folder, so reinstall the contrib variant last to leave a complete cv2.

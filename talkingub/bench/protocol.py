@@ -1,7 +1,7 @@
-"""Benchmark protocol: one typed YAML (`benchmarks/protocols/*.yaml`) fixes the methods, the
-model config variant, the schedule, the seeds, the data augmentations and the evaluation
-lists and metrics, so every method is trained and scored the same way. Unknown keys are
-rejected (`talkingub.config.from_dict`)."""
+"""Benchmark protocol: one typed YAML (shipped: `talkingub/presets/protocols/*.yaml`; or a
+user file) fixes the methods, the model config variant, the schedule, the seeds, the data
+augmentations and the evaluation lists and metrics, so every method is trained and scored the
+same way. Unknown keys are rejected (`talkingub.config.from_dict`)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,7 @@ from typing import Any, Literal
 
 from talkingub.config import from_dict, load_yaml
 from talkingub.errors import ConfigError
-
-PROTOCOL_DIR = Path(__file__).resolve().parents[2] / "benchmarks" / "protocols"
+from talkingub.presets import preset_names, preset_path
 
 
 @dataclasses.dataclass(frozen=True)
@@ -96,15 +95,14 @@ class Protocol:
 
 
 def resolve_protocol_path(name_or_path: str | Path) -> Path:
-    """A YAML path, or a name under benchmarks/protocols/ (`tiny-cpu`, `paper-gpu`)."""
+    """A YAML path, or the name of a protocol shipped in the package (`tiny-cpu`, `paper-gpu`)."""
     path = Path(name_or_path)
     if path.suffix in (".yaml", ".yml"):
         return path
-    candidate = PROTOCOL_DIR / f"{name_or_path}.yaml"
-    if not candidate.is_file():
-        have = sorted(p.stem for p in PROTOCOL_DIR.glob("*.yaml"))
-        raise ConfigError(f"no protocol {name_or_path!r} (have: {', '.join(have)})")
-    return candidate
+    if str(name_or_path) not in preset_names("protocols"):
+        have = ", ".join(preset_names("protocols"))
+        raise ConfigError(f"no protocol {str(name_or_path)!r} (have: {have})")
+    return preset_path("protocols", str(name_or_path))
 
 
 def load_protocol(name_or_path: str | Path | Protocol, **overrides: Any) -> Protocol:

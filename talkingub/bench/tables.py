@@ -4,7 +4,8 @@ Numbers are re-aggregated from `per_video.parquet` (frame-weighted over the vide
 scored frames, or the mean of per-video values with `averaging="video"`); set-level metrics
 (FID/FVD) come from `summary.json`. Several seeds give mean ± 95% interval (Student t).
 Arrows follow each metric's direction, the best value per column is bold, and the paper's
-published numbers (`paper_ptus.yaml`, PTUS Tables 1/3/4) are a separate block beside ours.
+published numbers (`talkingub/presets/paper/ptus.yaml`, PTUS Tables 1/3/4) are a separate
+block beside ours.
 """
 
 from __future__ import annotations
@@ -19,8 +20,9 @@ import pandas as pd
 import yaml
 
 from talkingub.io.atomic import atomic_write_text
+from talkingub.presets import preset_path
 
-PAPER_FILE = Path(__file__).with_name("paper_ptus.yaml")
+PAPER_FILE = preset_path("paper", "ptus")
 # The tables use booktabs' rules (\toprule, \midrule, \bottomrule): the .tex says so first.
 LATEX_PREAMBLE_NOTE = "% requires \\usepackage{booktabs}\n"
 TASK_LABEL = {"same": "same id.", "same_excl0": "same id. (w/o frame 0)", "cross": "cross id."}

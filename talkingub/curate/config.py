@@ -1,4 +1,5 @@
-"""Typed settings of `talkingub build`, loaded from a YAML recipe in `pipelines/`.
+"""Typed settings of `talkingub build`, loaded from a YAML recipe (the shipped one:
+`talkingub/presets/recipes/talking-ub.yaml`).
 
 Every threshold here is a *decision* setting: detectors record raw scores, and only the
 filters compare them to these numbers, so `talkingub refilter` can change them without
@@ -13,6 +14,7 @@ from pathlib import Path
 from typing import Literal
 
 from talkingub.config import config_hash, to_dict
+from talkingub.presets import preset_path
 
 
 @dataclasses.dataclass(frozen=True)
@@ -114,4 +116,5 @@ class BuildConfig:
 
 
 def default_recipe() -> Path:
-    return Path(__file__).resolve().parents[2] / "pipelines" / "talking-ub.yaml"
+    """The Talking-UB protocol recipe shipped in the package (`talkingub/presets/recipes/`)."""
+    return preset_path("recipes", "talking-ub")

@@ -28,6 +28,7 @@ from talkingub.bench.tables import aggregate_videos
 from talkingub.bench.video import read_mp4
 from talkingub.cli import main
 from talkingub.errors import WeightsMissingError
+from talkingub.presets import preset_path
 from tests.support.recipes import MECHANICS
 
 pytestmark = pytest.mark.slow
@@ -340,7 +341,7 @@ def _paper_like_osfv(folder: Path) -> Path:
     config.update(perceptual="pretrained", head_pose_loss=True)
     variant = folder / "osfv-paper-like.yaml"
     variant.write_text(yaml.safe_dump(config))
-    protocol = yaml.safe_load((REPO / "benchmarks" / "protocols" / "tiny-cpu.yaml").read_text())
+    protocol = yaml.safe_load(preset_path("protocols", "tiny-cpu").read_text())
     protocol.update(variant=str(variant), methods=["osfv"])
     path = folder / "protocol.yaml"
     path.write_text(yaml.safe_dump(protocol))

@@ -6,11 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from talkingub.bench.protocol import PROTOCOL_DIR, load_protocol
+from talkingub.bench.protocol import load_protocol
 from talkingub.errors import ConfigError
+from talkingub.presets import preset_names
 
 
-@pytest.mark.parametrize("name", sorted(p.stem for p in PROTOCOL_DIR.glob("*.yaml")))
+@pytest.mark.parametrize("name", preset_names("protocols"))
 def test_shipped_protocols_load_and_name_registered_methods(name: str) -> None:
     from talkingub import list_models
 
