@@ -51,6 +51,24 @@ class ManifestError(TalkingubError):
         super().__init__(prefix + message)
 
 
+class SchemaVersionError(ConfigError):
+    """A table or build folder records a schema version this talkingub cannot read (another
+    major version, table or kind of file); names the version found and the one supported."""
+
+    def __init__(self, where: str, found: str, supported: str) -> None:
+        self.where = where
+        self.found = found
+        self.supported = supported
+        super().__init__(
+            f"{where}: schema version {found!r} is not supported (this talkingub reads "
+            f"{supported}): rebuild it with this talkingub, or read it with the version that "
+            "wrote it"
+        )
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.where, self.found, self.supported))
+
+
 class DependencyError(TalkingubError):
     """An optional dependency or external tool is missing; the message names the fix."""
 

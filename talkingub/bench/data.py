@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import dataclasses
 import io
-import json
 import tarfile
 from collections import OrderedDict
 from pathlib import Path
@@ -21,8 +20,10 @@ from typing import Any
 import numpy as np
 import torch
 
+from talkingub.bench.holdout import TRAIN_HOLDOUT, Holdout
 from talkingub.bench.protocol import AugmentConfig
 from talkingub.errors import ConfigError
+from talkingub.manifest.schema import ShardSample, check_build, check_table, output_version
 
 
 @dataclasses.dataclass(frozen=True)
@@ -37,11 +38,12 @@ class ClipRecord:
 
     @property
     def sampled(self) -> list[int]:
-        return [int(i) for i in self.meta["sampled_frames"]]
+        return ShardSample(self.clip_id, self.meta).sampled_frames
 
 
 class BuildIndex:
-    """Kept clips of a build, by split, from `clips.parquet` and the shards."""
+    """Kept clips of a build, by split, from `clips.parquet` and the shards. A build of a
+    schema version this talkingub cannot read is refused (`SchemaVersionError`)."""
 
     def __init__(self, build_dir: str | Path) -> None:
         import pandas as pd
@@ -50,6 +52,8 @@ class BuildIndex:
         path = self.root / "clips.parquet"
         if not path.is_file():
             raise ConfigError(f"{path} not found: is {self.root} a `talkingub build` output?")
+        check_build(self.root)
+        check_table(path, output_version("clips"))
         clips = pd.read_parquet(path)
         kept = clips[(clips["status"] == "kept") & clips["shard"].notna()]
         self.clips: dict[str, ClipRecord] = {}
@@ -68,24 +72,33 @@ class BuildIndex:
 
 
 def _index_shard(path: Path) -> dict[str, ClipRecord]:
+    """The samples of one shard (`ShardSample` members), their mp4 located in the tar."""
     members: dict[str, dict[str, tarfile.TarInfo]] = {}
     with tarfile.open(path) as tar:
         for info in tar.getmembers():
-            key, _, ext = info.name.partition(".")
-            members.setdefault(key, {})[ext] = info
-        metas = {k: json.loads(tar.extractfile(m["json"]).read()) for k, m in members.items()}  # type: ignore[union-attr]
+            parsed = ShardSample.parse_member(info.name)
+            if parsed is not None:
+                members.setdefault(parsed[0], {})[parsed[1]] = info
+        samples = {key: _sample(tar, path, key, m[ShardSample.JSON]) for key, m in members.items()}
     return {
         key: ClipRecord(
             clip_id=key,
-            video_id=str(metas[key]["video_id"]),
-            identity=str(metas[key]["identity"]),
-            split=str(metas[key]["split"]),
+            video_id=sample.video_id,
+            identity=sample.identity,
+            split=sample.split,
             shard=path,
-            mp4=(m["mp4"].offset_data, m["mp4"].size),
-            meta=metas[key],
+            mp4=(members[key][ShardSample.MP4].offset_data, members[key][ShardSample.MP4].size),
+            meta=sample.meta,
         )
-        for key, m in members.items()
+        for key, sample in samples.items()
     }
+
+
+def _sample(tar: tarfile.TarFile, path: Path, key: str, info: tarfile.TarInfo) -> ShardSample:
+    handle = tar.extractfile(info)
+    if handle is None:
+        raise ConfigError(f"{path}: {info.name} is not a file")
+    return ShardSample.decoded(key, handle.read())
 
 
 def decode_frames(data: bytes, wanted: list[int]) -> dict[int, np.ndarray]:
@@ -125,7 +138,8 @@ class ClipStore:
         return np.stack([cached[i] for i in indices])
 
     def face_boxes(self, clip_id: str, indices: list[int]) -> np.ndarray:
-        boxes = self.index.clips[clip_id].meta["face_boxes"]
+        record = self.index.clips[clip_id]
+        boxes = ShardSample(clip_id, record.meta).face_boxes
         return np.asarray([boxes[i] for i in indices], dtype=np.float32).reshape(-1, 4)
 
     def _read(self, clip_id: str) -> bytes:
@@ -184,17 +198,27 @@ class PairSpec:
 
 
 class PairDataset(torch.utils.data.Dataset[dict[str, torch.Tensor]]):
-    """Item i: two sampled frames of one training clip. Videos are visited in a seeded
-    permutation per epoch (FOMM's id_sampling: each video equally often)."""
+    """Item i: two sampled frames of one training clip, never its held-back tail (`holdout`;
+    None: every sampled frame). Videos are visited in a seeded permutation per epoch (FOMM's
+    id_sampling: each video equally often)."""
 
-    def __init__(self, store: ClipStore, spec: PairSpec, length: int, split: str = "train"):
+    def __init__(
+        self,
+        store: ClipStore,
+        spec: PairSpec,
+        length: int,
+        split: str = "train",
+        holdout: Holdout | None = TRAIN_HOLDOUT,
+    ):
         self.store, self.spec, self.length = store, spec, length
+        # the frames pairs are drawn from: never the held-back ones (talkingub.bench.holdout)
         clips = store.index.split(split)
-        if not clips or not any(len(c.sampled) >= 2 for c in clips):
+        self.frames = {c.clip_id: holdout.training(c) if holdout else c.sampled for c in clips}
+        if not any(len(f) >= 2 for f in self.frames.values()):
             raise ConfigError(f"no {split} clip with two sampled frames in {store.index.root}")
         self.videos: dict[str, list[str]] = {}
         for clip in clips:
-            if len(clip.sampled) >= 2:
+            if len(self.frames[clip.clip_id]) >= 2:
                 self.videos.setdefault(clip.video_id, []).append(clip.clip_id)
         self.video_ids = sorted(self.videos)
 
@@ -208,7 +232,7 @@ class PairDataset(torch.utils.data.Dataset[dict[str, torch.Tensor]]):
         rng = np.random.default_rng([self.spec.seed, 1_000_003, int(index)])
         clips = self.videos[self.video_ids[order[slot]]]
         clip = clips[int(rng.integers(len(clips)))]
-        sampled = self.store.index.clips[clip].sampled
+        sampled = self.frames[clip]
         picks = [sampled[int(i)] for i in rng.choice(len(sampled), size=2, replace=False)]
         return self._pair(clip, picks, rng)
 

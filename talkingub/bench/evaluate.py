@@ -1,9 +1,15 @@
-"""Evaluation of one trained method over the fixed lists.
+"""Evaluation of one trained method, or one reference (`talkingub.bench.references`), over
+the fixed lists.
 
 Same identity: `reconstruct(source = first listed frame, driving = the listed frames)`,
 scored against the driving frames (all frames, and without frame 0). Cross identity:
 `animate(mode)` of a source frame of another person, scored for motion against the driving
 frames and for identity against the source image (`aed`, `csim`), FID over the whole set.
+Far pairs (task `far`, when the protocol lists `far_pairs`): `reconstruct` of held-back
+training-clip frames at least `min_gap_s` from their source, scored like same identity.
+A reference (copy-source, copy-driving) takes the decoded frames instead of a model and goes
+through the same resizing and scoring; it writes no videos (a grid's source and driving
+columns are its outputs) and no timing.
 Outputs: `videos/<task>/<item>.mp4` (optional PNG frames), `per_video.parquet` (one row per
 video, task and metric), `summary.json` (list-wide values, ms/frame, parameter count).
 Under torchrun the items are dealt round-robin to the processes; rows are gathered and the
@@ -31,18 +37,23 @@ from talkingub.bench.data import (
     to_tensor,
     to_tensor_resized,
 )
-from talkingub.bench.lists import CrossItem, EvalLists, SameItem
+from talkingub.bench.lists import CrossItem, EvalLists, FarItem, SameItem
 from talkingub.bench.protocol import EvalConfig
+from talkingub.bench.references import Reference, get_reference, is_reference
 from talkingub.bench.scoring import Scorer, Variant
 from talkingub.bench.video import write_mp4, write_pngs
+from talkingub.errors import ConfigError
 from talkingub.io.atomic import atomic_path, atomic_write_text
 from talkingub.metrics.media import resize
 
 
 @dataclasses.dataclass(frozen=True)
 class EvalJob:
+    """`method`: a trained method (its `checkpoint`) or a registered reference (no
+    checkpoint: None)."""
+
     method: str
-    checkpoint: Path
+    checkpoint: Path | None
     build_dir: Path
     out_dir: Path
     lists: EvalLists
@@ -51,9 +62,12 @@ class EvalJob:
     device: str = "auto"
     cross_mode: str = "relative"
     progress: bool = True
+    inputs: str | None = None  # recorded in summary.json (the runner's reference cache key)
 
     def __post_init__(self) -> None:
         D.check_device(self.device)
+        if self.checkpoint is None and not is_reference(self.method):
+            raise ConfigError(f"{self.method}: no checkpoint to evaluate")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -78,29 +92,93 @@ def evaluate(job: EvalJob) -> EvalResult:
         return _evaluate(job, info)
 
 
+# task -> the protocol's name of its list (`evaluation.lists`)
+TASK_LISTS = {"same": "same", "cross": "cross", "far": "far_pairs"}
+
+
+class _Model:
+    """A trained model: its own inputs (model resolution, face crops), timed on its device."""
+
+    writes_videos = True
+
+    def __init__(self, job: EvalJob, info: D.DistInfo) -> None:
+        assert job.checkpoint is not None
+        self.model, _ = load_model_weights(job.checkpoint, D.device_for(job.device, info))
+        modes = self.model.animate_modes
+        self.cross_mode = job.cross_mode if job.cross_mode in modes else modes[0]
+
+    def generate(
+        self, store: ClipStore, clip: str, source: tuple[str, int], frames: list[int], task: str
+    ) -> tuple[np.ndarray, float]:
+        inputs = _inputs(self.model, store, clip, source, frames)
+        return _generate(self.model, inputs, self.cross_mode if task == "cross" else "reconstruct")
+
+    def params(self) -> int:
+        return count_parameters(self.model)
+
+    def device_name(self) -> str:
+        return _device_name(self.model)
+
+
+class _Reference:
+    """A reference row: its function of the decoded source frame and driving frames."""
+
+    writes_videos = False
+
+    def __init__(self, reference: Reference) -> None:
+        self.reference = reference
+
+    def generate(
+        self, store: ClipStore, clip: str, source: tuple[str, int], frames: list[int], task: str
+    ) -> tuple[np.ndarray, float]:
+        image = store.frames(source[0], [source[1]])[0]
+        return self.reference(image, store.frames(clip, frames)), 0.0
+
+    def params(self) -> int:
+        return 0
+
+    def device_name(self) -> str:
+        return "none"
+
+
+Generator = _Model | _Reference
+
+
 def _evaluate(job: EvalJob, info: D.DistInfo) -> EvalResult:
-    device = D.device_for(job.device, info)
-    model, _ = load_model_weights(job.checkpoint, device)
+    gen: Generator = (
+        _Reference(get_reference(job.method)) if is_reference(job.method) else _Model(job, info)
+    )
     store = ClipStore(BuildIndex(job.build_dir))
     cfg = job.evaluation
     same = [Variant("same", cfg.same_metrics)]
     if cfg.exclude_first_frame:
         same.append(Variant("same_excl0", cfg.same_metrics, first_frame=1))
-    scorers = {
-        "same": Scorer(same, cfg),
-        "cross": Scorer([Variant("cross", cfg.cross_metrics)], cfg),
+    variants = {
+        "same": same,
+        "cross": [Variant("cross", cfg.cross_metrics)],
+        "far": [Variant("far", cfg.same_metrics)],
     }
+    work: dict[str, tuple[SameItem | CrossItem | FarItem, ...]] = {
+        "same": job.lists.same,
+        "cross": job.lists.cross if cfg.cross_metrics else (),
+        "far": job.lists.far,
+    }
+    chosen = [t for t, name in TASK_LISTS.items() if name in cfg.lists]  # same on every rank
+    scorers = {task: Scorer(variants[task], cfg) for task in chosen}
     timer = [0.0, 0]
     rows: list[dict[str, Any]] = []
-    for i, item in enumerate(job.lists.same):
-        if i % info.world == info.rank:
-            rows += _run_same(job, model, store, scorers["same"], i, item, timer)
-    for i, cross in enumerate(job.lists.cross if cfg.cross_metrics else ()):
-        if i % info.world == info.rank:
-            rows += _run_cross(job, model, store, scorers["cross"], i, cross)
-    totals = scorers["same"].results() + scorers["cross"].results()
+    for task in chosen:
+        for i, item in enumerate(work[task]):
+            if i % info.world != info.rank:
+                continue
+            if isinstance(item, CrossItem):
+                rows += _run_cross(job, gen, store, scorers[task], i, item)
+            else:  # same identity (timed) or far pairs
+                clock = timer if task == "same" else None
+                rows += _run_same(job, gen, store, scorers[task], i, item, clock, task)
+    totals = [r for task in chosen for r in scorers[task].results()]
     gathered = D.gather_objects((rows, timer), info)
-    return _write(job, info, model, gathered, totals)
+    return _write(job, info, gen, gathered, totals)
 
 
 def _inputs(
@@ -155,19 +233,25 @@ def _at(frames: np.ndarray, size: int) -> np.ndarray:
 
 def _run_same(
     job: EvalJob,
-    model: Any,
+    gen: Generator,
     store: ClipStore,
     scorer: Scorer,
     index: int,
-    item: SameItem,
-    timer: list[Any],
+    item: SameItem | FarItem,
+    timer: list[Any] | None,
+    task: str = "same",
 ) -> list[dict[str, Any]]:
+    """One same-person item (same identity; far pairs: task "far"), scored against the
+    driving frames; `timer` (seconds, frames) adds the generation time."""
     frames = list(item.driving_frames)
-    inputs = _inputs(model, store, item.clip_id, (item.clip_id, item.source_frame), frames)
-    pred, seconds = _generate(model, inputs, "reconstruct")
-    timer[0] += seconds
-    timer[1] += len(frames)
-    _save_video(job, "same", item.item, pred, store, item.clip_id)
+    pred, seconds = gen.generate(
+        store, item.clip_id, (item.clip_id, item.source_frame), frames, task
+    )
+    if timer is not None:
+        timer[0] += seconds
+        timer[1] += len(frames)
+    if gen.writes_videos:
+        _save_video(job, task, item.item, pred, store, item.clip_id)
     size = job.evaluation.size
     target = _at(store.frames(item.clip_id, frames), size)
     rows = scorer.score(index, _at(pred, size), {"driving": target})
@@ -176,13 +260,14 @@ def _run_same(
 
 
 def _run_cross(
-    job: EvalJob, model: Any, store: ClipStore, scorer: Scorer, index: int, item: CrossItem
+    job: EvalJob, gen: Generator, store: ClipStore, scorer: Scorer, index: int, item: CrossItem
 ) -> list[dict[str, Any]]:
     frames = list(item.driving_frames)
-    inputs = _inputs(model, store, item.clip_id, (item.source_clip, item.source_frame), frames)
-    mode = job.cross_mode if job.cross_mode in model.animate_modes else model.animate_modes[0]
-    pred, _ = _generate(model, inputs, mode)
-    _save_video(job, "cross", item.item, pred, store, item.clip_id)
+    pred, _ = gen.generate(
+        store, item.clip_id, (item.source_clip, item.source_frame), frames, "cross"
+    )
+    if gen.writes_videos:
+        _save_video(job, "cross", item.item, pred, store, item.clip_id)
     size = job.evaluation.size
     source = _at(store.frames(item.source_clip, [item.source_frame]), size)
     refs = {
@@ -206,14 +291,15 @@ def _save_video(
 def _write(
     job: EvalJob,
     info: D.DistInfo,
-    model: Any,
+    gen: Generator,
     gathered: list[tuple[list[dict[str, Any]], list[Any]]],
     totals: list[dict[str, Any]],
 ) -> EvalResult:
     seconds = sum(t[0] for _, t in gathered)
     frames = sum(t[1] for _, t in gathered)
-    ms = 1000 * seconds / frames if frames else float("nan")
-    params = count_parameters(model)
+    timed = bool(frames) and isinstance(gen, _Model)
+    ms = 1000 * seconds / frames if timed else float("nan")
+    params = gen.params()
     per_video, summary = job.out_dir / "per_video.parquet", job.out_dir / "summary.json"
     if info.main:
         import pandas as pd
@@ -228,10 +314,14 @@ def _write(
             "seed": job.seed,
             "ms_per_frame": ms,
             "params": params,
-            "device": _device_name(model),
+            "device": gen.device_name(),
             "world": info.world,
             "totals": totals,
         }
+        if isinstance(gen, _Reference):
+            payload.update(reference=True, description=gen.reference.description)
+        if job.inputs is not None:
+            payload["inputs"] = job.inputs
         atomic_write_text(summary, json.dumps(_finite(payload), indent=2) + "\n")
     D.barrier(info)
     return EvalResult(job.method, job.seed, per_video, summary, ms, params)

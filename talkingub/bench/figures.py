@@ -1,10 +1,15 @@
 """Figures: a bar chart of the main metrics and qualitative grid videos
-(source | driving | each method) for selected evaluation items."""
+(source | driving | each method) for selected evaluation items.
+
+Reference rows (copy-source, copy-driving) are dashed horizontal lines across a panel, never
+bars among the methods (an infinite value, PSNR of an exact copy, is named in the legend);
+a grid needs no column for them: its source and driving columns are their outputs."""
 
 from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -15,9 +20,17 @@ from talkingub.bench.video import read_mp4, write_mp4
 from talkingub.io.atomic import atomic_path
 from talkingub.metrics.media import resize
 
+REFERENCE_STYLE = {"copy-source": ("#c44e52", "--"), "copy-driving": ("#55a868", ":")}
 
-def bar_chart(scores: pd.DataFrame, path: Path, task: str = "same") -> Path | None:
-    """One panel per metric of `task`, one bar per method (mean, 95% interval if any)."""
+
+def bar_chart(
+    scores: pd.DataFrame,
+    path: Path,
+    task: str = "same",
+    references: pd.DataFrame | None = None,
+) -> Path | None:
+    """One panel per metric of `task`, one bar per method (mean, 95% interval if any); each
+    reference of `references` (same columns as `scores`) a labelled horizontal line."""
     try:
         import matplotlib
 
@@ -37,11 +50,32 @@ def bar_chart(scores: pd.DataFrame, path: Path, task: str = "same") -> Path | No
         arrow = "↑" if bool(rows["higher_is_better"].iloc[0]) else "↓"
         ax.set_title(f"{metric.upper()} {arrow}")
         ax.tick_params(axis="x", rotation=45)
+        if _reference_lines(ax, references, task, metric):
+            ax.legend(fontsize=6, loc="best")
     fig.tight_layout()
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png", dpi=100)
     plt.close(fig)
     return path
+
+
+def _reference_lines(ax: Any, references: pd.DataFrame | None, task: str, metric: str) -> bool:
+    """Dashed lines of the references' values in one panel; True when any was drawn."""
+    if references is None or references.empty:
+        return False
+    rows = references[(references["task"] == task) & (references["metric"] == metric)]
+    drawn = False
+    for row in rows.itertuples():
+        value = float(row.mean)
+        if math.isnan(value):
+            continue
+        color, style = REFERENCE_STYLE.get(str(row.method), ("#8172b2", "-."))
+        if math.isinf(value):  # no line at infinity: the legend names it
+            ax.plot([], [], color=color, linestyle=style, label=f"{row.method} (∞)")
+        else:
+            ax.axhline(value, color=color, linestyle=style, linewidth=1.2, label=str(row.method))
+        drawn = True
+    return drawn
 
 
 def grid_video(

@@ -9,9 +9,16 @@ import dataclasses
 from pathlib import Path
 from typing import Any, Literal
 
+from talkingub.bench.references import DEFAULT_REFERENCES, check_references
 from talkingub.config import from_dict, load_yaml
 from talkingub.errors import ConfigError
 from talkingub.presets import preset_names, preset_path
+
+# The methods a protocol runs unless it names others (also the demo's and the tiny bench's).
+DEFAULT_METHODS = ("ptus", "fomm", "mraa")
+
+LRSchedule = Literal["milestones", "constant", "cosine"]
+LR_SCHEDULES = ("milestones", "constant", "cosine")  # the values of LRSchedule
 
 
 @dataclasses.dataclass(frozen=True)
@@ -40,9 +47,48 @@ class ScheduleConfig:
     # the test suite uses them to run the AMP and channels-last code without a GPU)
     amp_on_cpu: bool = False
     channels_last_on_cpu: bool = False
-    lr_milestones: bool = True  # model config milestones (epochs) mapped onto `steps`
+    # The LR over the run (talkingub.bench.optim.build_schedulers), each group from its
+    # optimiser's own lr: "milestones": the model config's epoch milestones mapped onto
+    # `steps` (in a run shorter than the model's own schedule none falls before 80% of
+    # `steps`); "constant": the model's lr throughout; "cosine": cosine annealing to 0 at
+    # `steps`. `warmup_steps` (constant / cosine only): linear ramp, step i of the warm-up
+    # at (i + 1) / (warmup_steps + 1) of the lr; cut to steps - 1 in a shorter run.
+    lr_schedule: LRSchedule = "milestones"
+    warmup_steps: int = 0
+    lr_milestones: bool = True  # "milestones" only; false: no milestones, a constant lr
     num_workers: int = 0
     deterministic: bool = False  # torch.use_deterministic_algorithms + single thread
+
+    def __post_init__(self) -> None:
+        if self.lr_schedule not in LR_SCHEDULES:
+            raise ConfigError(f"schedule: lr_schedule must be one of {list(LR_SCHEDULES)}")
+        if self.warmup_steps < 0:
+            raise ConfigError("schedule: warmup_steps must be >= 0")
+        if self.warmup_steps and self.lr_schedule == "milestones":
+            raise ConfigError(
+                "schedule: warmup_steps needs lr_schedule: cosine or constant "
+                "(the milestones schedule keeps the model's own lr from step 0)"
+            )
+
+
+# The evaluation lists a protocol may select (`evaluation.lists`; talkingub.bench.lists).
+EVAL_LISTS = ("same", "cross", "far_pairs")
+
+
+@dataclasses.dataclass(frozen=True)
+class FarPairsConfig:
+    """The `far_pairs` list: source and driving frames at least `min_gap_s` apart, both in
+    the held-back tail of a training clip (talkingub.bench.holdout)."""
+
+    min_gap_s: float = 2.0
+    sources_per_clip: int = 4  # source frames drawn per held-back clip tail
+    max_driving: int | None = 8  # driving frames per source (None: every far enough frame)
+
+    def __post_init__(self) -> None:
+        if self.min_gap_s < 0 or self.sources_per_clip < 1:
+            raise ValueError("far_pairs: min_gap_s >= 0 and sources_per_clip >= 1")
+        if self.max_driving is not None and self.max_driving < 1:
+            raise ValueError("far_pairs: max_driving >= 1 (or null)")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -62,13 +108,23 @@ class EvalConfig:
     grid_videos: int = 1  # qualitative grids (source | driving | each method)
     list_seed: int = 0
     batch: int = 8  # frames per generation / metric batch
+    lists: tuple[str, ...] = ("same", "cross")  # of EVAL_LISTS
+    far_pairs: FarPairsConfig = dataclasses.field(default_factory=FarPairsConfig)
+    # reference rows (talkingub.bench.references) scored beside the methods; () turns them off
+    references: tuple[str, ...] = DEFAULT_REFERENCES
+
+    def __post_init__(self) -> None:
+        unknown = [n for n in self.lists if n not in EVAL_LISTS]
+        if unknown:
+            raise ValueError(f"lists: unknown {unknown[0]!r} (choose from {', '.join(EVAL_LISTS)})")
+        check_references(self.references)
 
 
 @dataclasses.dataclass(frozen=True)
 class Protocol:
     name: str = "custom"
     variant: str = "tiny"  # model config variant: tiny | paper | a YAML path
-    methods: tuple[str, ...] = ("ptus", "fomm", "mraa")
+    methods: tuple[str, ...] = DEFAULT_METHODS
     seeds: tuple[int, ...] = (0,)
     schedule: ScheduleConfig = dataclasses.field(default_factory=ScheduleConfig)
     augment: AugmentConfig = dataclasses.field(default_factory=AugmentConfig)

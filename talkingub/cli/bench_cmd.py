@@ -3,7 +3,9 @@
 Multi-GPU / multi-node: launch the same command with torchrun, e.g.
 `torchrun --nproc_per_node 4 -m talkingub bench run data/tub -o runs/bench --protocol paper-gpu`.
 Pretrained loss weights (`talkingub weights fetch vgg19 hopenet`) are checked before training
-starts; `--without-pretrained-losses` trains without those terms instead.
+starts; `--without-pretrained-losses` trains without those terms instead. Reference rows
+(copy-source, copy-driving) are evaluated and tabulated beside the methods unless
+`--no-references`; `--methods copy-source` evaluates one without any checkpoint.
 """
 
 from __future__ import annotations
@@ -15,7 +17,22 @@ from typing import Any
 
 import click
 
+from talkingub.cli.defaults import LibraryDefault, field_default, given
+
 Option = Callable[[Callable[..., Any]], Callable[..., Any]]
+
+
+def _default_protocol() -> str:
+    from talkingub.bench.runner import DEFAULT_PROTOCOL
+
+    return DEFAULT_PROTOCOL
+
+
+def _default_device() -> str:
+    from talkingub.bench.runner import BenchRun
+
+    return str(field_default(BenchRun, "device"))
+
 
 # Each command takes only the options it uses: `table` reads the evaluations (and the build
 # for its grid videos), `eval` runs models, `train` and `run` train.
@@ -31,9 +48,9 @@ WHERE: list[Option] = [
     ),
     click.option(
         "--protocol",
-        default="tiny-cpu",
-        show_default=True,
-        help="Protocol name in benchmarks/protocols/ or a YAML path.",
+        cls=LibraryDefault,
+        library=_default_protocol,
+        help="Name of a protocol shipped in talkingub/presets/protocols/, or a YAML path.",
     ),
     click.option(
         "--methods", default=None, help="Comma-separated subset (default: the protocol's)."
@@ -41,7 +58,10 @@ WHERE: list[Option] = [
 ]
 RUNNING: list[Option] = [
     click.option(
-        "--device", default="auto", show_default=True, help="auto | cpu | cuda | cuda:N | mps"
+        "--device",
+        cls=LibraryDefault,
+        library=_default_device,
+        help="auto | cpu | cuda | cuda:N | mps",
     ),
     click.option("--no-progress", is_flag=True, help="No progress bars (logs, CI)."),
 ]
@@ -64,6 +84,18 @@ TRAINING: list[Option] = [
 ]
 
 
+# `eval`, `table` and `run` score or show the reference rows (talkingub.bench.references).
+SCORING: list[Option] = [
+    click.option(
+        "--no-references",
+        is_flag=True,
+        help="Leave out the reference rows (copy-source, copy-driving) that the protocol's "
+        "evaluation.references adds beside the methods (a reference named in --methods "
+        "is still scored).",
+    ),
+]
+
+
 def _options(*groups: list[Option]) -> Option:
     def apply(func: Callable[..., Any]) -> Callable[..., Any]:
         for decorator in reversed([d for group in groups for d in group]):
@@ -76,35 +108,41 @@ def _options(*groups: list[Option]) -> Option:
 def _run(
     build_dir: Path,
     out_dir: Path,
-    protocol: str,
+    protocol: str | None,
     methods: str | None,
-    device: str = "auto",
+    device: str | None = None,
     no_progress: bool = False,
     resume: bool = False,
     restart: bool = False,
     steps: int | None = None,
     without_pretrained_losses: bool = False,
+    no_references: bool = False,
 ) -> Any:
-    """The BenchRun of the command's options (those it does not take keep their defaults)."""
+    """The BenchRun of the command's options (those not given, or not taken by the command,
+    keep the library's defaults)."""
     from talkingub.bench.distributed import check_device
     from talkingub.bench.protocol import load_protocol, with_schedule
-    from talkingub.bench.runner import BenchRun
+    from talkingub.bench.runner import DEFAULT_PROTOCOL, BenchRun
 
-    check_device(device)  # before the protocol or any data is read
+    if device is not None:
+        check_device(device)  # before the protocol or any data is read
     chosen = tuple(m.strip() for m in methods.split(",") if m.strip()) if methods else None
-    loaded = load_protocol(protocol, methods=chosen)
+    loaded = load_protocol(DEFAULT_PROTOCOL if protocol is None else protocol, methods=chosen)
     if steps:
         loaded = with_schedule(loaded, steps=steps)
     if without_pretrained_losses:
         loaded = dataclasses.replace(loaded, without_pretrained_losses=True)
+    if no_references:
+        evaluation = dataclasses.replace(loaded.evaluation, references=())
+        loaded = dataclasses.replace(loaded, evaluation=evaluation)
     return BenchRun(
         build_dir,
         out_dir,
         loaded,
-        device=device,
         resume=resume,
         progress=not no_progress,
         restart=restart,
+        **given(device=device),
     )
 
 
@@ -132,9 +170,13 @@ def train_command(**kw: Any) -> None:
 
     A run folder that already holds a checkpoint needs --resume (continue) or --restart
     (start over)."""
+    from talkingub.bench.references import split_methods
     from talkingub.bench.runner import train_all
 
-    results = train_all(_run(**kw))
+    run = _run(**kw)
+    for name in split_methods(run.protocol.methods)[1]:
+        click.echo(f"{name}: a reference row, nothing to train (`talkingub bench eval` scores it)")
+    results = train_all(run)
     _echo_moved(results)
     for result in results:
         rate = f"{result.steps_per_s:.2f} it/s"
@@ -142,17 +184,19 @@ def train_command(**kw: Any) -> None:
 
 
 @bench_group.command("eval")
-@_options(WHERE, RUNNING)
+@_options(WHERE, RUNNING, SCORING)
 def eval_command(**kw: Any) -> None:
-    """Evaluate trained methods on the fixed same- and cross-identity lists."""
+    """Evaluate trained methods and the reference rows on the fixed evaluation lists."""
+    from talkingub.bench.references import is_reference
     from talkingub.bench.runner import eval_all
 
     for result in eval_all(_run(**kw)):
-        click.echo(f"{result.method} seed {result.seed}: {result.per_video}")
+        which = "reference" if is_reference(result.method) else f"seed {result.seed}"
+        click.echo(f"{result.method} {which}: {result.per_video}")
 
 
 @bench_group.command("table")
-@_options(WHERE)
+@_options(WHERE, SCORING)
 def table_command(**kw: Any) -> None:
     """Leaderboard (Markdown, LaTeX, CSV), bar chart and grid videos from the evaluations."""
     from talkingub.bench.runner import table_all
@@ -161,7 +205,7 @@ def table_command(**kw: Any) -> None:
 
 
 @bench_group.command("run")
-@_options(WHERE, RUNNING, TRAINING)
+@_options(WHERE, RUNNING, TRAINING, SCORING)
 def run_command(**kw: Any) -> None:
     """train + eval + table."""
     from talkingub.bench.runner import run_all

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import collections
 import dataclasses
+import inspect
 from pathlib import Path
 from typing import Any
 
@@ -13,11 +14,13 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from talkingub.cli.defaults import LibraryDefault, field_default, given
 from talkingub.cli.fetch_cmd import fetch_config, fetch_options, folder_options, print_summary
 from talkingub.config import merge
-from talkingub.curate import BuildConfig, BuildRun, BuildSummary, run
-from talkingub.curate.config import CropConfig, FilterConfig, SplitConfig
+from talkingub.curate.config import BuildConfig, CropConfig, FilterConfig, SplitConfig
 from talkingub.curate.refilter import refilter
+from talkingub.curate.run_types import BuildRun, BuildSummary
+from talkingub.curate.runner import run
 from talkingub.fetch import FetchSummary
 
 # Decision settings: `build` and `refilter` get one flag per field of these sections, generated
@@ -149,22 +152,26 @@ def print_licence_summary(summary: BuildSummary, console: Console) -> None:
 )
 @click.option(
     "--executor",
+    cls=LibraryDefault,
+    library=lambda: field_default(BuildRun, "executor"),
     type=click.Choice(["serial", "process", "ray"]),
-    default="process",
-    show_default=True,
     help="Where videos are processed.",
 )
 @click.option(
     "--ray-address", help='With --executor ray: "auto" or HOST:PORT of a running cluster.'
 )
 @click.option(
-    "--build-workers", type=int, default=2, show_default=True, help="Videos processed in parallel."
+    "--build-workers",
+    cls=LibraryDefault,
+    library=lambda: field_default(BuildRun, "workers"),
+    type=int,
+    help="Videos processed in parallel.",
 )
 @click.option(
     "--video-timeout",
+    cls=LibraryDefault,
+    library=lambda: field_default(BuildRun, "video_timeout"),
     type=click.FloatRange(min=0),
-    default=7200.0,
-    show_default=True,
     help="Hard limit in seconds per video (process/ray executors kill the worker; 0: none).",
 )
 @threshold_options
@@ -175,9 +182,9 @@ def build_command(
     out: Path,
     recipe: Path | None,
     stages: str,
-    executor: str,
-    build_workers: int,
-    video_timeout: float,
+    executor: str | None,
+    build_workers: int | None,
+    video_timeout: float | None,
     ray_address: str | None,
     force: bool,
     wait: bool,
@@ -198,19 +205,21 @@ def build_command(
     )
     if "fetch" in chosen and fetch is None:
         raise click.UsageError("MANIFEST is required when the fetch stage runs")
+    # flags not given are None: BuildRun's defaults apply
+    chosen_run = given(executor=executor, workers=build_workers)
+    if video_timeout is not None:
+        chosen_run["video_timeout"] = video_timeout or None  # 0: no limit
     summary = run(
         BuildRun(
             out_dir=out,
             recipe=recipe_config,
             fetch=fetch,
             stages=chosen,
-            executor=executor,
-            workers=build_workers,
             ray_address=ray_address,
-            video_timeout=video_timeout or None,
             progress=not opts["no_progress"],
             force=force,
             wait=wait,
+            **chosen_run,
         )
     )
     print_build_summary(summary)
@@ -219,16 +228,27 @@ def build_command(
 @click.command("refilter")
 @click.argument("out", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @threshold_options
-@click.option("--workers", type=int, default=2, show_default=True, help="Videos in parallel.")
+@click.option(
+    "--workers",
+    type=int,
+    cls=LibraryDefault,
+    library=lambda: inspect.signature(refilter).parameters["workers"].default,
+    help="Videos in parallel.",
+)
 @click.option("--no-progress", is_flag=True, help="Disable progress bars.")
 @folder_options
 def refilter_command(
-    out: Path, workers: int, no_progress: bool, force: bool, wait: bool, **opts: Any
+    out: Path, workers: int | None, no_progress: bool, force: bool, wait: bool, **opts: Any
 ) -> None:
     """Re-decide a finished build in OUT with new thresholds, without running detection."""
     changes = {k: v for k, v in overrides(opts).items() if v is not None}
     summary = refilter(
-        out, changes, workers=workers, progress=not no_progress, force=force, wait=wait
+        out,
+        changes,
+        progress=not no_progress,
+        force=force,
+        wait=wait,
+        **given(workers=workers),
     )
     print_build_summary(summary)
 

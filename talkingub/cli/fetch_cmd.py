@@ -10,41 +10,57 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from talkingub.cli.defaults import LibraryDefault, field_default, given
 from talkingub.fetch import FetchConfig, FetchSummary, run
+
+# Fetch settings whose flag has the field's name and no value of its own: when the flag is
+# not given, FetchConfig's default applies (`fetch_config` passes only the given ones).
+FETCH_FIELDS = (
+    "workers",
+    "max_height",
+    "retries",
+    "rate_limit",
+    "socket_timeout",
+    "on_invalid_row",
+)
 
 
 def fetch_options(func: Callable[..., Any]) -> Callable[..., Any]:
     """Options shared by `fetch` and `build` (fetch stage settings)."""
     options = [
         click.option(
-            "--workers", type=int, default=4, show_default=True, help="Rows fetched in parallel."
+            "--workers",
+            cls=LibraryDefault,
+            library=lambda: field_default(FetchConfig, "workers"),
+            type=int,
+            help="Rows fetched in parallel.",
         ),
         click.option(
             "--max-height",
+            cls=LibraryDefault,
+            library=lambda: field_default(FetchConfig, "max_height"),
             type=int,
-            default=1080,
-            show_default=True,
             help="Highest video height to download (format cap).",
         ),
         click.option(
             "--retries",
+            cls=LibraryDefault,
+            library=lambda: field_default(FetchConfig, "retries"),
             type=int,
-            default=3,
-            show_default=True,
             help="Extra attempts for transient failures (429, 5xx, network, timeout).",
         ),
         click.option(
             "--rate-limit",
+            cls=LibraryDefault,
+            library=lambda: field_default(FetchConfig, "rate_limit"),
             type=float,
-            default=0.0,
-            show_default=True,
             help="Requests per minute shared by all workers (0 = no limit).",
         ),
         click.option(
             "--socket-timeout",
+            cls=LibraryDefault,
+            library=lambda: field_default(FetchConfig, "socket_timeout"),
             type=float,
-            default=30.0,
-            show_default=True,
             help="Seconds before a stalled connection fails.",
         ),
         click.option(
@@ -62,9 +78,9 @@ def fetch_options(func: Callable[..., Any]) -> Callable[..., Any]:
         ),
         click.option(
             "--on-invalid-row",
+            cls=LibraryDefault,
+            library=lambda: field_default(FetchConfig, "on_invalid_row"),
             type=click.Choice(["error", "skip"]),
-            default="error",
-            show_default=True,
             help="Refuse a manifest with a bad row, or record the row as skipped.",
         ),
         click.option("--no-progress", is_flag=True, help="Disable progress bars."),
@@ -90,23 +106,19 @@ def folder_options(func: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def fetch_config(manifest: Path, out: Path, dry_run: bool, **opts: Any) -> FetchConfig:
+    """The fetch settings of a command line: what it set, FetchConfig's defaults otherwise."""
     return FetchConfig(
         manifest=manifest,
         out_dir=out,
         dry_run=dry_run,
-        workers=opts["workers"],
-        max_height=opts["max_height"],
-        retries=opts["retries"],
-        rate_limit=opts["rate_limit"],
-        socket_timeout=opts["socket_timeout"],
         cookies=opts["cookies"],
         proxy=opts["proxy"],
         max_filesize=opts["max_filesize"],
         local_mode="copy" if opts["local_copy"] else "link",
-        on_invalid_row=opts["on_invalid_row"],
         progress=not opts["no_progress"],
         force=opts.get("force", False),
         wait=opts.get("wait", False),
+        **given(**{name: opts[name] for name in FETCH_FIELDS}),
     )
 
 

@@ -9,6 +9,7 @@ from typing import Any
 import click
 import yaml
 
+from talkingub.cli.defaults import LibraryDefault, field_default, given
 from talkingub.errors import ConfigError
 
 # what `Evaluation.write` writes; checked here before any metric is computed
@@ -33,6 +34,18 @@ def check_result_paths(paths: tuple[Path, ...]) -> None:
             raise ConfigError(f"cannot write results file {path}: {folder} is not writable")
 
 
+def _library(name: str) -> Any:
+    """`EvaluationConfig`'s default for `name`, as the option takes it."""
+
+    def value() -> Any:
+        from talkingub.metrics.evaluate import EvaluationConfig
+
+        default = field_default(EvaluationConfig, name)
+        return ",".join(default) if isinstance(default, tuple) else default
+
+    return value
+
+
 def _parse_sets(pairs: tuple[str, ...]) -> dict[str, dict[str, Any]]:
     """`metric.key=value` (YAML value) -> {metric: {key: value}}."""
     options: dict[str, dict[str, Any]] = {}
@@ -51,32 +64,52 @@ def _parse_sets(pairs: tuple[str, ...]) -> dict[str, dict[str, Any]]:
 @click.option(
     "-m",
     "--metrics",
-    default="l1,akd,mkr,aed,csim,fld,psnr,ssim",
-    show_default=True,
+    cls=LibraryDefault,
+    library=_library("metrics"),
     help="Comma-separated metric names (also lpips, fid).",
 )
 @click.option(
-    "--size", default=256, show_default=True, help="Resize frames to SIZE x SIZE (0: keep)."
+    "--size",
+    cls=LibraryDefault,
+    library=_library("size"),
+    type=int,
+    help="Resize frames to SIZE x SIZE (0: keep).",
 )
-@click.option("--stride", default=1, show_default=True, help="Use every STRIDE-th frame.")
-@click.option("--max-frames", type=int, default=None, help="At most this many frames per item.")
-@click.option("--batch", default=16, show_default=True)
 @click.option(
-    "--averaging", type=click.Choice(["frame", "video"]), default="frame", show_default=True
+    "--stride",
+    cls=LibraryDefault,
+    library=_library("stride"),
+    type=int,
+    help="Use every STRIDE-th frame.",
+)
+@click.option("--max-frames", type=int, default=None, help="At most this many frames per item.")
+@click.option("--batch", cls=LibraryDefault, library=_library("batch"), type=int)
+@click.option(
+    "--averaging",
+    cls=LibraryDefault,
+    library=_library("averaging"),
+    type=click.Choice(["frame", "video"]),
 )
 @click.option(
     "--missing",
+    cls=LibraryDefault,
+    library=_library("missing"),
     type=click.Choice(["skip", "penalise"]),
-    default="skip",
-    show_default=True,
     help="Frames whose generated image has no detection.",
+)
+@click.option(
+    "--truncate",
+    is_flag=True,
+    help="Score only the first min(len) frames of items whose prediction and ground truth "
+    "differ in length (default: such a pair is an error naming both lengths).",
 )
 @click.option(
     "--set",
     "sets",
     multiple=True,
     metavar="METRIC.KEY=VALUE",
-    help="Per-metric option, e.g. akd.backend=rtmpose-m-body7, aed.distance=mean_abs.",
+    help="Per-metric option, e.g. akd.backend=rtmpose-m-body7, aed.preset=ptus, "
+    "ssim.border=valid, akd.points=face68.",
 )
 @click.option(
     "--continue",
@@ -94,13 +127,14 @@ def _parse_sets(pairs: tuple[str, ...]) -> dict[str, dict[str, Any]]:
 def metrics_command(
     pred: Path,
     target: Path,
-    metrics: str,
-    size: int,
-    stride: int,
+    metrics: str | None,
+    size: int | None,
+    stride: int | None,
     max_frames: int | None,
-    batch: int,
-    averaging: str,
-    missing: str,
+    batch: int | None,
+    averaging: str | None,
+    missing: str | None,
+    truncate: bool,
     sets: tuple[str, ...],
     keep_going: bool,
     out: tuple[Path, ...],
@@ -112,16 +146,16 @@ def metrics_command(
 
     from talkingub.metrics.evaluate import EvaluationConfig, evaluate_folders, summary_table
 
+    names = None if metrics is None else tuple(m.strip() for m in metrics.split(",") if m.strip())
+    chosen = given(metrics=names, stride=stride, batch=batch, averaging=averaging, missing=missing)
+    if size is not None:
+        chosen["size"] = size or None  # 0: keep the frames' size
     config = EvaluationConfig(
-        metrics=tuple(m.strip() for m in metrics.split(",") if m.strip()),
-        size=size or None,
-        stride=stride,
         max_frames=max_frames,
-        batch=batch,
-        averaging=averaging,  # type: ignore[arg-type]
-        missing=missing,  # type: ignore[arg-type]
+        truncate=truncate,
         on_missing_weights="na" if keep_going else "raise",
         options=_parse_sets(sets),
+        **chosen,  # the others: EvaluationConfig's defaults
     )
     evaluation = evaluate_folders(pred, target, config)
     console = Console()

@@ -1,27 +1,29 @@
-"""One static square crop per clip, chosen by coverage, so the background stays still in it.
+"""Crop geometry: one static square box per clip, so the background stays still in it.
 
 The person's **upper-body box** on an analysed frame spans the head top to the body bottom
 vertically and the shoulders (or the torso columns) and the face horizontally. A clip's crop
-must hold the *union* of those boxes over the clip (as FOMM's video-preprocessing keeps a
+holds the *union* of those boxes over the clip (as FOMM's video-preprocessing keeps a
 person's whole tube in one box):
 
 - side = the union's larger dimension x (1 + 2 x margin), limited by the frame;
 - centred horizontally on the union, `margin` x side above its top, then shifted (never scaled)
-  to stay inside the frame;
-- the union must fit the box horizontally and its top (the head) must be inside it; only the
-  bottom may be cut, when the frame is too narrow to hold the whole upper body (a portrait
-  video). What the crop then shows is re-measured (`in_crop`): the face ratio and the torso
-  below the shoulders within the crop must still pass the frame gates.
+  to stay inside the frame.
 
-A run of frames whose union does not fit is split into the longest pieces that fit
-(`split_by_fit`) instead of being dropped. The face-centre spread (`jitter`) is recorded only.
+`fits` tells whether a union fits its box horizontally with the head top inside (only the
+bottom may be cut, when the frame is too narrow for the whole upper body: a portrait video).
+`in_crop` re-measures what a crop shows of a frame (face ratio, torso below the shoulders);
+`face_overhang` measures how much of the PTUS face box falls outside the crop. The face-centre
+spread (`jitter`) is recorded only.
+
+Nothing here keeps or drops a clip: every decision made from these numbers (splitting a run
+where its union stops fitting, `person_leaves_crop`, `upscale_needed`, `face_outside_crop`,
+the in-crop gates) lives in `talkingub.curate.filters`.
 """
 
 from __future__ import annotations
 
 import dataclasses
 
-from talkingub.curate.config import CropConfig, FilterConfig
 from talkingub.curate.types import FrameMeasure
 
 Box = tuple[float, float, float, float]
@@ -89,57 +91,21 @@ def fits(u: Box, size: tuple[int, int], margin: float) -> bool:
     return u[0] >= x0 - TOLERANCE and u[2] <= x0 + side + TOLERANCE and u[1] >= y0 - TOLERANCE
 
 
-def split_by_fit(
-    frames: list[FrameMeasure], size: tuple[int, int], margin: float
-) -> list[tuple[int, int]]:
-    """Consecutive pieces [a, b) of `frames`, each as long as its union still fits a crop.
-
-    Frames without a measurement (bridged detection gaps) join the piece they fall in.
-    """
-    pieces, start, current = [], 0, None
-    for i, m in enumerate(frames):
-        box = upper_body_box(m, size)
-        if box is None:
-            continue
-        grown = box if current is None else union([current, box])
-        if current is not None and not fits(grown, size, margin):
-            pieces.append((start, i))
-            start, grown = i, box
-        current = grown
-    pieces.append((start, len(frames)))
-    return pieces
+def measured_boxes(
+    frames: list[FrameMeasure], size: tuple[int, int]
+) -> list[tuple[FrameMeasure, Box]]:
+    """The frames that have an upper-body box, each with its box (limited to the frame)."""
+    return [(m, b) for m in frames if (b := upper_body_box(m, size)) is not None]
 
 
-def plan_crop(
-    frames: list[FrameMeasure], size: tuple[int, int], c: CropConfig, f: FilterConfig
-) -> tuple[CropBox | None, tuple[str, str] | None]:
-    """The crop box of a clip, and the reason it cannot be used (or None)."""
-    measured = [(m, b) for m in frames if (b := upper_body_box(m, size)) is not None]
-    if not measured:
-        return None, ("no_face_landmarks", "no measured frame")
+def crop_box(
+    measured: list[tuple[FrameMeasure, Box]], size: tuple[int, int], margin: float
+) -> CropBox:
+    """The square crop holding the union of the measured boxes (at least one)."""
     u = union([b for _, b in measured])
-    x0, y0, side = place(u, size, c.margin)
+    x0, y0, side = place(u, size, margin)
     centres = [(m.face_box[0] + m.face_box[2]) / 2 for m, _ in measured if m.face_box]
-    box = CropBox(x0, y0, side, (max(centres) - min(centres)) / side)
-    return box, _crop_reason(box, measured, c, f)
-
-
-def _crop_reason(
-    box: CropBox, measured: list[tuple[FrameMeasure, Box]], c: CropConfig, f: FilterConfig
-) -> tuple[str, str] | None:
-    for m, b in measured:
-        if not box.contains((b[0], b[1], b[2], min(b[3], box.bottom))):
-            return "person_leaves_crop", (
-                f"frame {m.index}: upper body {_fmt(b)} leaves the crop {_fmt_crop(box)}"
-            )
-    for m, _ in measured:
-        reason = in_crop_reason(m, box, f)
-        if reason is not None:
-            return reason
-    needed = c.output_size / f.max_upscale
-    if box.side < needed:
-        return "upscale_needed", f"crop side {box.side:.0f} px < {needed:.0f} px"
-    return None
+    return CropBox(x0, y0, side, (max(centres) - min(centres)) / side)
 
 
 def in_crop(m: FrameMeasure, box: CropBox) -> tuple[float | None, float | None]:
@@ -150,27 +116,6 @@ def in_crop(m: FrameMeasure, box: CropBox) -> tuple[float | None, float | None]:
     ratio = m.face_height / max(bottom - max(m.head_top, box.y0), 1.0)
     torso = None if m.shoulder_y is None else (bottom - m.shoulder_y) / m.face_height
     return ratio, torso
-
-
-def in_crop_reason(m: FrameMeasure, box: CropBox, f: FilterConfig) -> tuple[str, str] | None:
-    """A frame that passes in the source frame but not once the crop cuts the body."""
-    if m.body_bottom is None or m.body_bottom <= box.bottom + TOLERANCE:
-        return None
-    ratio, torso = in_crop(m, box)
-    where = f"frame {m.index} in the crop {_fmt_crop(box)}"
-    if torso is not None and torso < f.min_torso:
-        return "no_upper_body", f"{where}: torso {torso:.2f} face heights < {f.min_torso}"
-    if ratio is not None and ratio > f.face_ratio_max:
-        return "face_ratio_high", f"{where}: face ratio {ratio:.2f} > {f.face_ratio_max:.3f}"
-    return None
-
-
-def _fmt(b: Box) -> str:
-    return "(" + ", ".join(f"{v:.0f}" for v in b) + ")"
-
-
-def _fmt_crop(box: CropBox) -> str:
-    return f"x {box.x0:.0f}-{box.x0 + box.side:.0f}, y {box.y0:.0f}-{box.bottom:.0f}"
 
 
 def _clamp(value: float, low: float, high: float) -> float:
@@ -201,3 +146,19 @@ def clip_face(box: list[float]) -> tuple[list[float], float]:
     area = max(box[2] - box[0], 1e-9) * max(box[3] - box[1], 1e-9)
     inside = max(clipped[2] - clipped[0], 0.0) * max(clipped[3] - clipped[1], 0.0)
     return [round(v, 4) for v in clipped], round(1.0 - inside / area, 4)
+
+
+def face_overhang(
+    frames: list[FrameMeasure], crop: CropBox | None, face_scale: float
+) -> tuple[float | None, int | None]:
+    """Largest share of a frame's face box outside the crop, and that frame's index."""
+    if crop is None:
+        return None, None
+    worst: tuple[float | None, int | None] = (None, None)
+    for m in frames:
+        if m.face_box is None:
+            continue
+        share = clip_face(face_crop(m.face_box, crop, face_scale))[1]
+        if worst[0] is None or share > worst[0]:
+            worst = (share, m.index)
+    return worst

@@ -35,15 +35,14 @@ import shutil
 from collections.abc import Callable, Mapping
 from fractions import Fraction
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from talkingub.curate.config import CropConfig
+from talkingub.curate.run_types import BuildRun
 from talkingub.errors import ConfigError
 from talkingub.io.atomic import atomic_path
 from talkingub.io.outdir import Ledger, open_for_write, refuse_links
-
-if TYPE_CHECKING:
-    from talkingub.curate.runner import BuildRun
+from talkingub.manifest.schema import check_table, output_version
 
 LAYOUTS = ("fomm", "png")
 SPLITS = ("train", "test")
@@ -123,6 +122,7 @@ def sampled_frames(frames_path: Path) -> dict[str, list[int]]:
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
+    check_table(frames_path, output_version("frames"))
     columns = ["clip_id", "clip_frame", "sampled"]
     if not set(columns) <= set(pq.read_schema(frames_path).names):
         return {}  # no frame rows at all

@@ -1,13 +1,19 @@
-"""Decisions from recorded scores: frame gates, runs of passing frames, clips by crop coverage.
+"""Every keep/drop decision of the build: source videos, frame gates, runs, clips and crops.
 
-Nothing here measures pixels: every input is a raw score stored in the manifests, so
-`talkingub refilter` re-runs exactly this with other thresholds.
+Nothing here measures pixels: every input is a raw score stored in the manifests (or a
+video's recorded size and duration), so `talkingub refilter` re-runs exactly this with other
+thresholds. The crop geometry these decisions read (boxes, fits, what a crop shows) is
+computed in `talkingub.curate.crop`, which decides nothing.
+
+`video_reason` refuses a source video before it is decoded (`too_long`, `too_large_frame`,
+`bad_dimensions`).
 
 `plan_clips` partitions a sequence's analysed frames into consecutive segments, each a
 `ClipPlan`: runs of passing frames (a face-detection miss of up to `max_gap` analysed frames
 inside a run is bridged) become candidate clips, split where the person's upper-body union no
-longer fits one static crop; the failing stretches between them are rejected segments with
-their frames' most common reason. So every analysed frame belongs to exactly one plan.
+longer fits one static crop (`split_by_fit`); the failing stretches between them are rejected
+segments with their frames' most common reason. So every analysed frame belongs to exactly one
+plan.
 
 Frame reasons: `multiple_people`, `no_face`, `no_face_landmarks`, `no_upper_body`,
 `face_ratio_low`, `face_ratio_high`, `blurry`. Clip reasons: `too_short`, `background_moving`,
@@ -23,12 +29,26 @@ import itertools
 import statistics
 from typing import Any
 
-from talkingub.curate.config import CropConfig, FilterConfig
-from talkingub.curate.crop import CropBox, clip_face, face_crop, plan_crop, split_by_fit
-from talkingub.curate.types import FrameMeasure, Sequence
+from talkingub.curate.config import BuildConfig, CropConfig, FilterConfig
+from talkingub.curate.crop import (
+    TOLERANCE,
+    Box,
+    CropBox,
+    crop_box,
+    face_overhang,
+    fits,
+    in_crop,
+    measured_boxes,
+    union,
+    upper_body_box,
+)
+from talkingub.curate.types import FrameMeasure, Sequence, SourceVideo
 
 # Gates that a detector miss fails (not a measurement): bridged when short and inside a run.
 BRIDGEABLE = frozenset({"no_face", "no_face_landmarks"})
+MIN_SIDE = 32  # smaller frames cannot hold a 256-px crop or a detectable face
+MAX_ASPECT = 8  # wider/taller than 8:1 is a banner or a broken stream, not a talking video
+Reason = tuple[str, str]  # reason code, human-readable detail
 
 
 @dataclasses.dataclass
@@ -51,6 +71,23 @@ class ClipPlan:
     @property
     def seconds(self) -> float:
         return (self.end - self.start) / self.fps
+
+
+def video_reason(video: SourceVideo, config: BuildConfig) -> Reason | None:
+    """Why a source video is refused before decoding (from its probed size and duration)."""
+    if video.duration > config.max_duration:
+        return "too_long", f"{video.duration:.0f} s > max_duration {config.max_duration:.0f} s"
+    if video.width * video.height > config.max_pixels:
+        return (
+            "too_large_frame",
+            f"{video.width}x{video.height} = {video.width * video.height} pixels > max_pixels "
+            f"{config.max_pixels}: refused before decoding",
+        )
+    if min(video.width, video.height) < MIN_SIDE or max(
+        video.width, video.height
+    ) > MAX_ASPECT * min(video.width, video.height):
+        return "bad_dimensions", f"{video.width}x{video.height} is not a usable frame size"
+    return None
 
 
 def people(m: FrameMeasure) -> int:
@@ -118,6 +155,27 @@ def bridge(gates: list[str | None], max_gap: int) -> list[bool]:
     return out
 
 
+def split_by_fit(
+    frames: list[FrameMeasure], size: tuple[int, int], margin: float
+) -> list[tuple[int, int]]:
+    """Consecutive pieces [a, b) of `frames`, each as long as its union still fits a crop.
+
+    Frames without a measurement (bridged detection gaps) join the piece they fall in.
+    """
+    pieces, start, current = [], 0, None
+    for i, m in enumerate(frames):
+        box = upper_body_box(m, size)
+        if box is None:
+            continue
+        grown = box if current is None else union([current, box])
+        if current is not None and not fits(grown, size, margin):
+            pieces.append((start, i))
+            start, grown = i, box
+        current = grown
+    pieces.append((start, len(frames)))
+    return pieces
+
+
 def _stretches(ok: list[bool]) -> list[tuple[int, int, bool]]:
     out, start = [], 0
     for value, group in itertools.groupby(ok):
@@ -176,8 +234,8 @@ def _plan_run(
 ) -> ClipPlan:
     frames = seq.frames[a:b]
     start, end = _bounds(seq, a, b, from_start=False)
-    crop, crop_reason = plan_crop(frames, size, c, f)
-    overhang = _face_overhang(frames, crop, c)
+    crop, crop_refused = plan_crop(frames, size, c, f)
+    overhang = face_overhang(frames, crop, c.face_scale)
     scores = {
         **_scores(frames, crop),
         "shot_cut": seq.shot_score,
@@ -201,34 +259,70 @@ def _plan_run(
         gates[a:b],
         bridged[a:b],
     )
-    reason = _clip_reason(clip, f, crop_reason, overhang)
+    reason = _clip_reason(clip, f, crop_refused, overhang)
     if reason is not None:
         clip.status, clip.reason, clip.detail = "rejected", reason[0], reason[1]
     return clip
 
 
-def _face_overhang(
-    frames: list[FrameMeasure], crop: CropBox | None, c: CropConfig
-) -> tuple[float | None, int | None]:
-    """Largest share of a frame's face box outside the crop, and that frame's index."""
-    if crop is None:
-        return None, None
-    worst: tuple[float | None, int | None] = (None, None)
-    for m in frames:
-        if m.face_box is None:
-            continue
-        share = clip_face(face_crop(m.face_box, crop, c.face_scale))[1]
-        if worst[0] is None or share > worst[0]:
-            worst = (share, m.index)
-    return worst
+def plan_crop(
+    frames: list[FrameMeasure], size: tuple[int, int], c: CropConfig, f: FilterConfig
+) -> tuple[CropBox | None, Reason | None]:
+    """The crop box of a clip, and the reason it cannot be used (or None)."""
+    measured = measured_boxes(frames, size)
+    if not measured:
+        return None, ("no_face_landmarks", "no measured frame")
+    box = crop_box(measured, size, c.margin)
+    return box, crop_reason(box, measured, c, f)
+
+
+def crop_reason(
+    box: CropBox, measured: list[tuple[FrameMeasure, Box]], c: CropConfig, f: FilterConfig
+) -> Reason | None:
+    """Why a clip's crop cannot be used: the person leaves it, what it shows of a frame fails
+    a frame gate, or it would need upscaling (None when it can be used)."""
+    for m, b in measured:
+        if not box.contains((b[0], b[1], b[2], min(b[3], box.bottom))):
+            return "person_leaves_crop", (
+                f"frame {m.index}: upper body {_fmt(b)} leaves the crop {_fmt_crop(box)}"
+            )
+    for m, _ in measured:
+        reason = in_crop_reason(m, box, f)
+        if reason is not None:
+            return reason
+    needed = c.output_size / f.max_upscale
+    if box.side < needed:
+        return "upscale_needed", f"crop side {box.side:.0f} px < {needed:.0f} px"
+    return None
+
+
+def in_crop_reason(m: FrameMeasure, box: CropBox, f: FilterConfig) -> Reason | None:
+    """A frame that passes in the source frame but not once the crop cuts the body."""
+    if m.body_bottom is None or m.body_bottom <= box.bottom + TOLERANCE:
+        return None
+    ratio, torso = in_crop(m, box)
+    where = f"frame {m.index} in the crop {_fmt_crop(box)}"
+    if torso is not None and torso < f.min_torso:
+        return "no_upper_body", f"{where}: torso {torso:.2f} face heights < {f.min_torso}"
+    if ratio is not None and ratio > f.face_ratio_max:
+        return "face_ratio_high", f"{where}: face ratio {ratio:.2f} > {f.face_ratio_max:.3f}"
+    return None
+
+
+def _fmt(b: Box) -> str:
+    return "(" + ", ".join(f"{v:.0f}" for v in b) + ")"
+
+
+def _fmt_crop(box: CropBox) -> str:
+    return f"x {box.x0:.0f}-{box.x0 + box.side:.0f}, y {box.y0:.0f}-{box.bottom:.0f}"
 
 
 def _clip_reason(
     clip: ClipPlan,
     f: FilterConfig,
-    crop_reason: tuple[str, str] | None,
+    crop_refused: Reason | None,
     overhang: tuple[float | None, int | None],
-) -> tuple[str, str] | None:
+) -> Reason | None:
     s = clip.scores
     if clip.seconds < f.min_seconds:
         return "too_short", f"{clip.seconds:.2f} s < {f.min_seconds} s"
@@ -236,8 +330,8 @@ def _clip_reason(
         return "background_moving", f"drift {s['bg_drift_max']:.1f} > {f.bg_max_drift}"
     if s["bg_step_max"] is not None and s["bg_step_max"] > f.bg_max_step:
         return "background_moving", f"step {s['bg_step_max']:.1f} > {f.bg_max_step}"
-    if crop_reason is not None:
-        return crop_reason
+    if crop_refused is not None:
+        return crop_refused
     share, index = overhang
     if share is not None and share > f.max_face_overhang:
         return "face_outside_crop", (

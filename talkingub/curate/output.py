@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-import pyarrow as pa
 import pyarrow.parquet as pq
 
 from talkingub.config import config_hash
@@ -18,6 +17,7 @@ from talkingub.curate import tables
 from talkingub.curate.contact import sheet_paths
 from talkingub.curate.provenance import provenance
 from talkingub.curate.report import write_reports
+from talkingub.curate.run_types import BuildRun, BuildSummary, VideoOutcome
 from talkingub.curate.shards import (
     SUMMED_FILES,
     remove_stale_shards,
@@ -31,13 +31,10 @@ from talkingub.errors import stop_on_environment_error
 from talkingub.io.atomic import atomic_path, atomic_write_text
 from talkingub.io.faults import crash_point
 from talkingub.io.outdir import Ledger
+from talkingub.manifest.schema import OUTPUT_SCHEMAS, ShardSample, output_table
 
-if TYPE_CHECKING:
-    from talkingub.curate.runner import BuildRun, BuildSummary, VideoOutcome
-
-# 2: frames.parquet has a row per analysed frame (`analysed`) and per output frame (`sampled`);
-# clips.parquet has a row per segment (candidate clips and the failing stretches between them)
-SCHEMA_VERSION = "talking-ub/2"
+# the outputs' version: talkingub.manifest.schema owns it (still importable from here)
+from talkingub.manifest.schema import SCHEMA_VERSION as SCHEMA_VERSION
 
 
 def assemble_outputs(build: BuildRun, outcomes: list[VideoOutcome]) -> BuildSummary:
@@ -47,8 +44,6 @@ def assemble_outputs(build: BuildRun, outcomes: list[VideoOutcome]) -> BuildSumm
 
 
 def _assemble(build: BuildRun, outcomes: list[VideoOutcome]) -> BuildSummary:
-    from talkingub.curate.runner import BuildSummary
-
     chash = config_hash(build.recipe)
     splits, duplicates = split_step(build, outcomes)
     videos, clips, frames, samples = collect_rows(build, outcomes, splits, duplicates, chash)
@@ -96,14 +91,17 @@ def collect_rows(
     splits: dict[str, str],
     duplicates: dict[str, str],
     chash: str,
-) -> tuple[list, list, list, list]:
-    videos, clips, frames, samples = [], [], [], []
+) -> tuple[list, list, list, list[ShardSample]]:
+    videos: list[dict[str, Any]] = []
+    clips: list[dict[str, Any]] = []
+    frames: list[dict[str, Any]] = []
+    samples: list[ShardSample] = []
     for outcome in outcomes:
         vid = outcome.row["video_id"]
         split = splits.get(vid)
         v_clips, v_frames, v_samples = _video_rows(build, outcome, split, chash)
         source = source_fields(outcome.row)
-        for record in (*v_clips, *(s["json"] for s in v_samples)):
+        for record in (*v_clips, *(s.meta for s in v_samples)):
             add_source_fields(record, source)
         clips += v_clips
         frames += v_frames
@@ -114,14 +112,16 @@ def collect_rows(
 
 def _video_rows(
     build: BuildRun, outcome: VideoOutcome, split: str | None, chash: str
-) -> tuple[list, list, list]:
+) -> tuple[list, list, list[ShardSample]]:
     result = outcome.result
     if result is None or split is None:
         return [], [], []
     identity = outcome.row.get("identity") or outcome.row["video_id"]
     size = (result.analysis.width, result.analysis.height)
     picks = tables.sampled_indices(result, split, build.recipe)
-    clips, frames, samples = [], [], []
+    clips: list[dict[str, Any]] = []
+    frames: list[dict[str, Any]] = []
+    samples: list[ShardSample] = []
     for plan in result.plans:
         chosen = picks.get(plan.clip_id, [])
         path = result.clip_paths.get(plan.clip_id)
@@ -209,14 +209,12 @@ def report_paths(build: BuildRun, clips: list[dict[str, Any]]) -> list[Path]:
 
 
 def shard_step(
-    build: BuildRun, samples: list[dict[str, Any]], clips: list[dict[str, Any]], ledger: Ledger
+    build: BuildRun, samples: list[ShardSample], clips: list[dict[str, Any]], ledger: Ledger
 ) -> list[tuple[Path, list[str]]]:
     folder = build.out_dir / "shards"
     per_shard = build.recipe.output.shard_max_clips
     by_split = {
-        split: sorted(
-            (s for s in samples if s["json"]["split"] == split), key=lambda s: s["__key__"]
-        )
+        split: sorted((s for s in samples if s.split == split), key=lambda s: s.key)
         for split in ("train", "test")
     }
     planned = [shard_paths(folder, split, len(rows), per_shard) for split, rows in by_split.items()]
@@ -250,12 +248,9 @@ def write_tables(
 
 
 def _write_parquet(path: Path, rows: list[dict[str, Any]], name: str) -> Path:
-    table = (
-        pa.Table.from_pylist(rows) if rows else pa.table({"video_id": pa.array([], pa.string())})
-    )
-    table = table.replace_schema_metadata(
-        {b"talkingub.schema": f"{SCHEMA_VERSION}/{name}".encode()}
-    )
+    """`rows` as the table `name` of talkingub.manifest.schema (every column, even with no
+    rows; its version in the metadata)."""
+    table = output_table(rows, OUTPUT_SCHEMAS[name])
     with atomic_path(path) as tmp:
         pq.write_table(table, tmp)
         crash_point("parquet.written")

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import importlib.metadata
 import platform
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from talkingub import __version__
 from talkingub.config import config_hash
 from talkingub.curate.config import BuildConfig
-
-if TYPE_CHECKING:
-    from talkingub.curate.runner import VideoOutcome
+from talkingub.curate.run_types import VideoOutcome
 
 
 def _version(package: str) -> str | None:

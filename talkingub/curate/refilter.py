@@ -17,6 +17,7 @@ from talkingub.config import from_dict, set_dotted
 from talkingub.curate.config import BuildConfig
 from talkingub.curate.runner import BuildRun, BuildSummary, run
 from talkingub.errors import ConfigError
+from talkingub.manifest.schema import SCHEMA_VERSION, check_version
 
 ALLOWED_SECTIONS = ("filters", "crop", "split", "output")
 
@@ -33,7 +34,10 @@ def refilter(
     meta_path = out_dir / "build.json"
     if not meta_path.is_file():
         raise ConfigError(f"{meta_path} not found: refilter needs a finished build")
-    data = json.loads(meta_path.read_text())["config"]
+    meta = json.loads(meta_path.read_text())
+    found = meta.get("schema")
+    check_version(None if found is None else str(found), SCHEMA_VERSION, meta_path)
+    data = meta["config"]
     for key, value in overrides.items():
         if key.split(".")[0] not in ALLOWED_SECTIONS:
             raise ConfigError(

@@ -5,13 +5,11 @@ from __future__ import annotations
 import collections
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from talkingub.curate.run_types import BuildRun
 from talkingub.curate.sources import licence_summary
 from talkingub.io.atomic import atomic_path, atomic_write_text
-
-if TYPE_CHECKING:
-    from talkingub.curate.runner import BuildRun
 
 # Talking-UB as published (PTUS, AAAI 2024, Section "Talking-UB dataset").
 PAPER = {"train videos": 180, "test videos": 33, "train frames": 82470, "test frames": 3217}

@@ -1,5 +1,9 @@
 """`talkingub build`: fetch -> decode -> shots -> analyse -> filter -> crop -> split -> shards
--> manifests -> reports. Each step below is one named function."""
+-> manifests -> reports. Each step below is one named function.
+
+The run's types (`BuildRun`, `BuildSummary`, `VideoOutcome`) live in `run_types` and are
+re-exported here for the callers that name them through the runner.
+"""
 
 from __future__ import annotations
 
@@ -17,57 +21,25 @@ from talkingub.curate.config import BuildConfig
 from talkingub.curate.executors import EXECUTORS, TaskLost
 from talkingub.curate.output import assemble_outputs
 from talkingub.curate.progress import BuildProgress
+from talkingub.curate.run_types import BuildRun, BuildSummary, VideoOutcome, VideoResult
 from talkingub.curate.types import SourceVideo
-from talkingub.curate.unit import VideoResult, process_video
+from talkingub.curate.unit import analysis_path, process_video
 from talkingub.errors import ConfigError, EnvironmentStop, ReasonedError, environment_stop
-from talkingub.fetch import FetchConfig
 from talkingub.fetch import run as run_fetch
 from talkingub.io.atomic import remove_stale_temps
 from talkingub.io.faults import video_fault
 from talkingub.io.outdir import output_folder
+from talkingub.manifest.schema import FETCH_SCHEMA_VERSION, check_table
 
-
-@dataclasses.dataclass(frozen=True)
-class BuildRun:
-    out_dir: Path
-    recipe: BuildConfig = dataclasses.field(default_factory=BuildConfig)
-    fetch: FetchConfig | None = None  # None: reuse OUT/fetch.parquet from an earlier pass
-    stages: tuple[str, ...] = ("fetch", "process")
-    executor: str = "process"
-    workers: int = 2
-    progress: bool = True
-    analysis_must_exist: bool = False  # refilter: never run detection
-    ray_address: str | None = None  # executor "ray": "auto", "HOST:PORT", or None (local)
-    # hard wall-clock limit per video (analysis + encode), enforced by the process and ray
-    # executors by killing the worker (reason `timeout`); None or 0: no limit
-    video_timeout: float | None = 7200.0
-    # adopt a non-empty OUT that talkingub did not make (its files are never deleted)
-    force: bool = False
-    wait: bool = False  # OUT locked by another run: wait for it instead of failing at once
-
-    def executor_options(self) -> dict[str, Any]:
-        options: dict[str, Any] = {"timeout": self.video_timeout}
-        if self.executor == "ray":
-            options["address"] = self.ray_address
-        return options
-
-
-@dataclasses.dataclass(frozen=True)
-class BuildSummary:
-    out_dir: Path
-    config_hash: str
-    funnel: list[tuple[str, int]]
-    outputs: dict[str, Path]
-    # kept clips per manifest `license` value ("(none)" when empty), most clips first
-    licences: list[tuple[str, int]] = dataclasses.field(default_factory=list)
-
-
-@dataclasses.dataclass
-class VideoOutcome:
-    row: dict[str, Any]  # the fetch.parquet row
-    result: VideoResult | None = None
-    reason: str | None = None
-    detail: str = ""
+__all__ = [
+    "BuildRun",
+    "BuildSummary",
+    "VideoOutcome",
+    "fetch_step",
+    "process_step",
+    "read_fetch_table",
+    "run",
+]
 
 
 def run(build: BuildRun) -> BuildSummary:
@@ -98,6 +70,7 @@ def fetch_step(build: BuildRun) -> Path:
 
 
 def read_fetch_table(path: Path) -> list[dict[str, Any]]:
+    check_table(path, FETCH_SCHEMA_VERSION)  # one line when another major version wrote it
     frame = pd.read_parquet(path)
     return [
         {k: (None if _missing(v) else v) for k, v in row.items()}
@@ -186,7 +159,5 @@ def _process_one(
 
 
 def _require_analysis(video: SourceVideo, config: BuildConfig, work: Path) -> None:
-    from talkingub.curate.unit import analysis_path
-
     if not analysis_path(video, config, work).is_file():
         raise ReasonedError("not_analysed", "no cached analysis: run `talkingub build` first")

@@ -1,4 +1,5 @@
-"""WebDataset tar shards (one sample = one clip: `mp4` + `json`) and SHA256SUMS.
+"""WebDataset tar shards (one sample = one clip: `mp4` + `json`, talkingub.manifest.schema
+`ShardSample`) and SHA256SUMS.
 
 Tar members get a fixed mtime/owner, so the same clips give byte-identical shards. Each
 shard is written under a temporary name and renamed when complete.
@@ -6,23 +7,23 @@ shard is written under a temporary name and renamed when complete.
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from talkingub.io.atomic import TMP_MARK, atomic_path, atomic_write_text, sha256_file
 from talkingub.io.faults import crash_point
 from talkingub.io.outdir import Ledger
+from talkingub.manifest.schema import ShardSample
 
 FIXED_MTIME = 0.0
 
 
 def write_shards(
-    samples: list[dict[str, Any]], folder: Path, prefix: str, per_shard: int
+    samples: list[ShardSample], folder: Path, prefix: str, per_shard: int
 ) -> list[tuple[Path, list[str]]]:
-    """samples: {"__key__", "mp4": Path, "json": dict}. Returns (shard, keys) per shard."""
+    """Write `samples` (in this order) into shards of `per_shard`. Returns (shard, keys) per
+    shard."""
     import webdataset as wds
 
     folder.mkdir(parents=True, exist_ok=True)
@@ -33,26 +34,18 @@ def write_shards(
         with atomic_path(path) as tmp, open(tmp, "wb") as handle:
             writer = wds.TarWriter(handle, mtime=FIXED_MTIME, user="talkingub", group="talkingub")
             for i, sample in enumerate(chunk):
-                writer.write(_encoded(sample))
+                writer.write(sample.encoded())
                 if i == len(chunk) // 2:
                     handle.flush()
                     crash_point("shard.half_written")
             writer.close()
-        written.append((path, [s["__key__"] for s in chunk]))
+        written.append((path, [s.key for s in chunk]))
     return written
 
 
 def shard_paths(folder: Path, prefix: str, count: int, per_shard: int) -> list[Path]:
     """The shards `write_shards` writes for `count` samples."""
     return [folder / f"{prefix}-{n:05d}.tar" for n in range(-(-count // per_shard))]
-
-
-def _encoded(sample: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "__key__": sample["__key__"],
-        "mp4": Path(sample["mp4"]).read_bytes(),
-        "json": json.dumps(sample["json"], sort_keys=True).encode(),
-    }
 
 
 # What SHA256SUMS lists: every dataset file a build writes (all byte-reproducible), never

@@ -1,4 +1,5 @@
-"""Rows of clips.parquet and frames.parquet, and the shard samples, from decided clips."""
+"""Rows of clips.parquet and frames.parquet, and the shard samples, from decided clips (their
+columns and keys: talkingub.manifest.schema)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from talkingub.curate.filters import ClipPlan
 from talkingub.curate.split import sample_test, sample_train
 from talkingub.curate.types import FrameMeasure
 from talkingub.curate.unit import VideoResult
+from talkingub.manifest.schema import ShardSample
 
 
 def clip_frames(plan: ClipPlan) -> int:
@@ -196,21 +198,18 @@ def shard_sample(
     path: Path,
     faces: list[tuple[list[float], float] | None],
     config_hash: str,
-) -> dict[str, Any]:
-    return {
-        "__key__": plan.clip_id,
-        "mp4": path,
-        "json": {
-            "clip_id": plan.clip_id,
-            "video_id": plan.video_id,
-            "identity": identity,
-            "split": split,
-            "fps": plan.fps,
-            "n_frames": clip_frames(plan),
-            "source_start": plan.start,
-            "crop_box": plan.crop.as_list() if plan.crop else None,
-            "sampled_frames": picks,
-            "face_boxes": [f[0] if f else None for f in faces],
-            "config_hash": config_hash,
-        },
+) -> ShardSample:
+    meta = {
+        "clip_id": plan.clip_id,
+        "video_id": plan.video_id,
+        "identity": identity,
+        "split": split,
+        "fps": plan.fps,
+        "n_frames": clip_frames(plan),
+        "source_start": plan.start,
+        "crop_box": plan.crop.as_list() if plan.crop else None,
+        "sampled_frames": picks,
+        "face_boxes": [f[0] if f else None for f in faces],
+        "config_hash": config_hash,
     }
+    return ShardSample(plan.clip_id, meta, path)

@@ -22,40 +22,18 @@ from talkingub.curate.analysis.plugins import backend_factory
 from talkingub.curate.config import BuildConfig
 from talkingub.curate.decode import DecodeResult, decode_video
 from talkingub.curate.encode import encode_clips
-from talkingub.curate.filters import ClipPlan, plan_clips
+from talkingub.curate.filters import ClipPlan, plan_clips, video_reason
+from talkingub.curate.run_types import Analysis, VideoResult
 from talkingub.curate.sequences import analyse_video
 from talkingub.curate.types import FrameMeasure, Sequence, SourceVideo
 from talkingub.errors import ReasonedError
 from talkingub.io.atomic import atomic_write_bytes, atomic_write_text
 
 _ANALYZER_CACHE: dict[str, Any] = {}
-MIN_SIDE = 32  # smaller frames cannot hold a 256-px crop or a detectable face
-MAX_ASPECT = 8  # wider/taller than 8:1 is a banner or a broken stream, not a talking video
 # Bumped whenever the code changes what is measured for the same settings (decoding, models,
 # measurement rules), so that caches from older versions are not reused.
 MEASURE_REVISION = 3
 THUMB_EVERY = 6  # keep every 6th analysed frame (2 s at 3 fps) as a contact-sheet thumbnail
-
-
-@dataclasses.dataclass
-class Analysis:
-    video_id: str
-    frame_count: int
-    fps: float
-    width: int
-    height: int
-    backend: str
-    backend_version: str
-    sequences: list[Sequence]
-    phashes: list[str]  # 64-bit difference hashes of evenly spaced frames (hex)
-    thumbs: dict[int, float]  # analysed frame index -> source pixels per thumbnail pixel
-
-
-@dataclasses.dataclass
-class VideoResult:
-    analysis: Analysis
-    plans: list[ClipPlan]
-    clip_paths: dict[str, Path]
 
 
 def video_dir(work: Path, video_id: str) -> Path:
@@ -63,22 +41,9 @@ def video_dir(work: Path, video_id: str) -> Path:
 
 
 def process_video(video: SourceVideo, config: BuildConfig, work: Path) -> VideoResult:
-    if video.duration > config.max_duration:
-        raise ReasonedError(
-            "too_long", f"{video.duration:.0f} s > max_duration {config.max_duration:.0f} s"
-        )
-    if video.width * video.height > config.max_pixels:
-        raise ReasonedError(
-            "too_large_frame",
-            f"{video.width}x{video.height} = {video.width * video.height} pixels > max_pixels "
-            f"{config.max_pixels}: refused before decoding",
-        )
-    if min(video.width, video.height) < MIN_SIDE or max(
-        video.width, video.height
-    ) > MAX_ASPECT * min(video.width, video.height):
-        raise ReasonedError(
-            "bad_dimensions", f"{video.width}x{video.height} is not a usable frame size"
-        )
+    refused = video_reason(video, config)  # before decoding: nothing is read
+    if refused is not None:
+        raise ReasonedError(*refused)
     analysis = load_or_analyse(video, config, work)
     plans = decide(analysis, config)
     paths = encode_kept(video, analysis, plans, config, work)

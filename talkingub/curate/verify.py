@@ -23,7 +23,6 @@ from typing import Any
 import pandas as pd
 import pyarrow.parquet as pq
 
-from talkingub.curate.output import SCHEMA_VERSION
 from talkingub.curate.shards import output_files
 from talkingub.curate.verify_samples import (
     Sample,
@@ -33,8 +32,15 @@ from talkingub.curate.verify_samples import (
     read_shards,
 )
 from talkingub.io.atomic import sha256_file
+from talkingub.manifest.schema import (
+    OUTPUT_TABLES,
+    SCHEMA_VERSION,
+    output_version,
+    recorded_version,
+    supports,
+)
 
-TABLES = ("videos", "clips", "frames", "splits")
+TABLES = OUTPUT_TABLES
 REPORTS = ("build.json", "stats.json", "funnel.md", "funnel.png")
 DIGEST = re.compile(r"[0-9a-f]{64}")
 MAX_LINES = 20  # problems of one kind listed before "... and N more"
@@ -154,13 +160,13 @@ def _read_tables(root: Path) -> tuple[dict[str, pd.DataFrame] | None, list[str]]
             problems.append(str(problem))
             continue
         try:
-            meta = pq.read_schema(path).metadata or {}
+            found = recorded_version(pq.read_schema(path))
         except Exception as exc:  # pyarrow raises ArrowInvalid, OSError, ...
             problems.append(f"{file}: unreadable Parquet ({type(exc).__name__}: {exc})")
             continue
-        found = meta.get(b"talkingub.schema", b"").decode(errors="replace")
-        if found != f"{SCHEMA_VERSION}/{name}":
-            problems.append(f"{file}: schema {found or 'none'!r}, expected {SCHEMA_VERSION}/{name}")
+        expected = output_version(name)
+        if not supports(found, expected):
+            problems.append(f"{file}: schema {found or 'none'!r}, expected {expected}")
             continue
         try:  # the footer can parse while data pages are cut or corrupt
             tables[name] = pd.read_parquet(path)
@@ -191,7 +197,7 @@ def _check_meta(meta: dict[str, Any] | None, stats: dict[str, Any] | None) -> li
     if meta is None:
         return []
     problems = []
-    if meta.get("schema") != SCHEMA_VERSION:
+    if not supports(str(meta.get("schema")), SCHEMA_VERSION):
         problems.append(f"build.json: schema {meta.get('schema')!r}, expected {SCHEMA_VERSION}")
     chash = meta.get("config_hash")
     if not isinstance(chash, str):

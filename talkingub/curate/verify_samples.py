@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from talkingub.curate.report import funnel_counts
+from talkingub.manifest.schema import ShardSample
 
 # columns funnel_counts reads, per table
 FUNNEL_COLUMNS = {
@@ -74,9 +75,9 @@ def read_shards(root: Path, clips: pd.DataFrame) -> tuple[dict[str, Sample], lis
             problems.append(f"{name}: unreadable ({error})")
             continue
         for clip_id in rows["clip_id"]:
-            if {f"{clip_id}.mp4", f"{clip_id}.json"} - members:
+            if ShardSample.member_names(str(clip_id)) - members:
                 problems.append(f"clip {clip_id}: no complete sample in {name}")
-        expected = {f"{c}.{ext}" for c in rows["clip_id"] for ext in ("mp4", "json")}
+        expected = {m for c in rows["clip_id"] for m in ShardSample.member_names(str(c))}
         extra = [f"{name}: sample {k} has no clip row" for k in sorted(members - expected)]
         problems += extra
         for key, meta in metas.items():
@@ -94,9 +95,10 @@ def _members(path: Path) -> tuple[set[str], dict[str, Any], str | None]:
         with tarfile.open(path) as tar:
             for info in tar.getmembers():
                 members.add(info.name)
-                if info.name.endswith(".json") and info.isfile():  # keys may hold dots
+                parsed = ShardSample.parse_member(info.name)  # keys may hold dots
+                if parsed is not None and parsed[1] == ShardSample.JSON and info.isfile():
                     handle = tar.extractfile(info)
-                    metas[info.name[: -len(".json")]] = _decoded(handle.read() if handle else b"")
+                    metas[parsed[0]] = _decoded(handle.read() if handle else b"")
     except (tarfile.TarError, OSError, EOFError) as exc:
         return members, metas, str(exc) or type(exc).__name__
     return members, metas, None

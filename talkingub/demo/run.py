@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
+from talkingub.bench.protocol import DEFAULT_METHODS
 from talkingub.curate import BuildRun, BuildSummary
 from talkingub.curate import run as run_build
 from talkingub.demo.sample import write_sample
@@ -19,7 +20,7 @@ class DemoConfig:
     out_dir: Path
     workers: int = 2
     progress: bool = True
-    bench_methods: tuple[str, ...] = ("ptus", "fomm", "mraa")
+    bench_methods: tuple[str, ...] = DEFAULT_METHODS
     bench_steps: int = 4  # tiny training steps per method (0 skips the bench)
 
 

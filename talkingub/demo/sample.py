@@ -15,34 +15,15 @@ from pathlib import Path
 
 import numpy as np
 
+from talkingub.demo.manifest import SAMPLE_CLIPS, SampleClip, write_sample_manifest
 from talkingub.io.atomic import atomic_path
+from talkingub.vision import mediapipe_models
+
+__all__ = ["SAMPLE_CLIPS", "SampleClip", "write_clip", "write_sample"]
 
 FPS = 25
 SIZE = (640, 480)  # width, height of every sample video
 
-
-@dataclasses.dataclass(frozen=True)
-class SampleClip:
-    video_id: str
-    photo: str  # astronaut | hopper | cameraman
-    identity: str
-    split: str
-    seconds: float
-    seed: int  # phase/amplitude variation of the synthetic motion
-    note: str
-
-
-SAMPLE_CLIPS = (
-    SampleClip(
-        "astronaut-a", "astronaut", "eileen-collins", "train", 6.0, 0, "chest-up, talking sway"
-    ),
-    SampleClip(
-        "astronaut-b", "astronaut", "eileen-collins", "train", 6.0, 1, "chest-up, larger head turn"
-    ),
-    SampleClip("hopper-a", "hopper", "grace-hopper", "test", 6.0, 2, "chest-up portrait"),
-    SampleClip("hopper-b", "hopper", "grace-hopper", "test", 6.0, 3, "chest-up portrait, nod"),
-    SampleClip("cameraman", "cameraman", "cameraman", "train", 4.0, 4, "half body, small face"),
-)
 
 # (y0, y1, x0, x1) as fractions of the photo: a 4:3 window framed like a talking presenter.
 _FRAMING = {
@@ -112,18 +93,15 @@ def make_layers(photo: np.ndarray) -> Layers:
 
 def _person_alpha(photo: np.ndarray) -> np.ndarray:
     import cv2
-    import mediapipe as mp
 
-    with mp.solutions.selfie_segmentation.SelfieSegmentation(model_selection=0) as seg:
+    with mediapipe_models.selfie_segmentation(model_selection=0) as seg:
         mask = seg.process(photo).segmentation_mask.astype(np.float32)
     mask = np.clip((mask - 0.3) / 0.4, 0.0, 1.0)
     return cv2.GaussianBlur(mask, (5, 5), 0)
 
 
 def _face_box(photo: np.ndarray) -> tuple[float, float, float, float]:
-    import mediapipe as mp
-
-    with mp.solutions.face_detection.FaceDetection(model_selection=1) as det:
+    with mediapipe_models.face_detection(model_selection=1, min_detection_confidence=0.5) as det:
         found = det.process(photo).detections
     if not found:
         raise RuntimeError("demo photo without a detectable face")
@@ -208,6 +186,4 @@ def write_sample(folder: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     for clip in SAMPLE_CLIPS:
         write_clip(clip, folder)
-    from talkingub.demo.manifest import write_sample_manifest
-
     return write_sample_manifest(folder / "sample.csv")

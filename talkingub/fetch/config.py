@@ -1,4 +1,8 @@
-"""Typed settings of the fetch stage (CLI flags > recipe file > these defaults)."""
+"""Typed settings of the fetch stage (CLI flags > recipe file > these defaults).
+
+These field defaults are the only copy: the CLI's flags default to None (not given) and
+`--help` shows the values read from here (`talkingub.cli.fetch_cmd.library_option`).
+"""
 
 from __future__ import annotations
 

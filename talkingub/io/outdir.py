@@ -27,6 +27,7 @@ from typing import IO
 from talkingub.errors import OutputFolderError, stop_on_environment_error
 from talkingub.io.atomic import atomic_write_text, remove_stale_temps
 from talkingub.io.lock import LOCK_NAME, folder_lock, holds
+from talkingub.manifest.schema import SCHEMA_VERSION
 
 MARK_NAME = ".talkingub-build"
 LEDGER_NAME = ".talkingub-ledger"
@@ -112,8 +113,6 @@ def claim(out: Path, force: bool) -> None:
     check_claimable(out, force)
     if _marked(out):
         return
-    from talkingub.curate.output import SCHEMA_VERSION  # late: build imports this module
-
     record = {
         "tool": "talkingub",
         "schema": SCHEMA_VERSION,

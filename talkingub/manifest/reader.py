@@ -4,7 +4,8 @@ A bad manifest is refused with a message naming the row and column. With `strict
 the bad rows are returned as `Problem`s instead, so a build can record them as skipped rows
 (`invalid_row`) and go on with the rest. A file that cannot be read as its type, a missing
 or unknown column, a Parquet column of the wrong Arrow type, and a manifest without rows (a
-header only, an empty list) are refused in any mode.
+header only, an empty list) are refused in any mode, and so is a Parquet manifest that
+records another schema version than `source/1` (`SchemaVersionError`).
 """
 
 from __future__ import annotations
@@ -22,7 +23,13 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from talkingub.errors import ManifestError, TalkingubError
-from talkingub.manifest.schema import SOURCE_SCHEMA, SourceRow
+from talkingub.manifest.schema import (
+    SOURCE_SCHEMA,
+    SOURCE_SCHEMA_VERSION,
+    SourceRow,
+    check_version,
+    recorded_version,
+)
 
 SAFE_ID = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}$")
 ALLOWED_SCHEMES = ("http", "https", "file")
@@ -83,6 +90,8 @@ def _read_records(path: Path) -> list[dict[str, Any]]:
         return _read_url_list(path)
     if suffix == ".parquet":
         table = _read_parquet(path)
+        # a manifest written by talkingub records its version (SchemaVersionError: another)
+        check_version(recorded_version(table.schema), SOURCE_SCHEMA_VERSION, path.name)
     elif suffix in (".csv", ".tsv"):
         table = _read_csv(path, delimiter="\t" if suffix == ".tsv" else ",")
     else:

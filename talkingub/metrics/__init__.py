@@ -1,11 +1,19 @@
 """Metrics for talking upper-body synthesis with explicit contracts (see docs/metrics.md).
 
-Every metric is a `torchmetrics.Metric` with a functional twin; detector-based metrics take
-a backend from `talkingub.vision` and report the missing-detection rate beside the value.
+Every metric is a `torchmetrics.Metric` with a functional twin and its facts as class
+attributes (`MetricFacts`); detector-based metrics take a backend from `talkingub.vision` and
+report the missing-detection rate beside the value. `MetricScorer` feeds a set of them video
+by video, for `evaluate_folders` and the bench alike.
 """
 
-from talkingub.metrics.base import FrameMetric, FrameScores, MetricResult
-from talkingub.metrics.catalog import DEFAULT_METRICS, METRICS, SAME_IDENTITY, create_metric
+from talkingub.metrics.base import FrameMetric, FrameScores, MetricFacts, MetricResult
+from talkingub.metrics.catalogue import (
+    DEFAULT_METRICS,
+    METRICS,
+    SAME_IDENTITY,
+    create_metric,
+    metric_class,
+)
 from talkingub.metrics.evaluate import Evaluation, EvaluationConfig, evaluate_folders, summary_table
 from talkingub.metrics.frechet import (
     ClipStream,
@@ -38,6 +46,7 @@ from talkingub.metrics.pixel import (
     psnr,
     ssim,
 )
+from talkingub.metrics.scoring import MetricScorer
 from talkingub.metrics.suite import MetricSet, build_metric_set
 
 __all__ = [
@@ -60,7 +69,9 @@ __all__ = [
     "FrechetInceptionDistance",
     "FrechetVideoDistance",
     "L1Distance",
+    "MetricFacts",
     "MetricResult",
+    "MetricScorer",
     "MetricSet",
     "MissingKeypointRate",
     "average_euclidean_distance",
@@ -73,6 +84,7 @@ __all__ = [
     "frechet_from_features",
     "l1_distance",
     "lpips",
+    "metric_class",
     "missing_keypoint_rate",
     "psnr",
     "ssim",

@@ -10,7 +10,8 @@ accumulating batch by batch gives exactly the one-shot result.
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Literal
+import math
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 import torch
@@ -23,6 +24,30 @@ Averaging = Literal["frame", "video"]
 MissingPolicy = Literal["skip", "penalise"]
 AVERAGING = ("frame", "video")
 POLICIES = ("skip", "penalise")
+MetricKind = Literal["frame", "distribution"]
+
+
+class MetricFacts:
+    """What scoring knows about a metric, read from its class (no instance, no weights
+    loaded), beside `metric_name`, `unit` and `higher_is_better` (which every result, hence
+    the bench's rows and leaderboard, carries).
+
+    kind: "frame": one score per frame, averaged over frames or videos (`averaging`), so it
+    also has a value per video; "distribution": one distance between the feature
+    distributions of the generated and the real set (FID, FVD), list-wide only.
+    weights: entries of the weights registry (`talkingub weights fetch NAME`) it loads by
+    default; a detector's own weights belong to its backend.
+    default_backend: the detector backend used unless `backend=` names another ("": none).
+    takes_missing: accepts the missing-detection policy (`missing="skip" | "penalise"`).
+    measures_identity: compares who is shown, so cross-identity scoring measures it against
+    the source image rather than the driving frames.
+    """
+
+    kind: ClassVar[MetricKind] = "frame"
+    weights: ClassVar[tuple[str, ...]] = ()
+    default_backend: ClassVar[str] = ""
+    takes_missing: ClassVar[bool] = False
+    measures_identity: ClassVar[bool] = False
 
 
 @dataclasses.dataclass(frozen=True)
@@ -44,6 +69,11 @@ class MetricResult:
 
     def as_record(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
+
+    @staticmethod
+    def not_available(name: str, note: str) -> MetricResult:
+        """The result of a metric that could not be computed here, with the reason."""
+        return MetricResult(name, math.nan, "", False, 0, 0, None, None, note=note)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -105,7 +135,7 @@ def _average(values: np.ndarray, videos: np.ndarray, averaging: str) -> float:
     return float(np.mean(per_video))
 
 
-class FrameMetric(Metric):
+class FrameMetric(MetricFacts, Metric):
     """Base of the per-frame metrics: subclasses implement `frame_scores(pred, target)`."""
 
     full_state_update = False

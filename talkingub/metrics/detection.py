@@ -1,9 +1,10 @@
-"""Shared plumbing of the detector-based metrics: a backend chosen by name (or given),
-images turned into detections once, and precomputed detections accepted as inputs."""
+"""Shared plumbing of the detector-based metrics: a backend chosen by name (or given; the
+class's `default_backend` otherwise), images turned into detections once, and precomputed
+detections accepted as inputs."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from talkingub.metrics.images import as_uint8_hwc
 from talkingub.vision.base import Backend, Embeddings, Keypoints, create_backend
@@ -14,12 +15,13 @@ class DetectorMixin:
 
     _backend: Backend | None
     backend_name: str
+    default_backend: ClassVar[str]
 
-    def _set_backend(self, backend: str | Backend, options: dict[str, Any] | None) -> None:
+    def _set_backend(self, backend: str | Backend | None, options: dict[str, Any] | None) -> None:
         if isinstance(backend, Backend):
             self._backend, self.backend_name = backend, backend.name
         else:
-            self._backend, self.backend_name = None, backend
+            self._backend, self.backend_name = None, backend or self.default_backend
         self._backend_options = dict(options or {})
         self._seen_version = ""
 

@@ -1,15 +1,26 @@
-"""Keypoint metrics: AKD (body pose), MKR (missing keypoint rate) and FLD (68 face landmarks).
+"""Keypoint metrics: AKD (body pose, or 68 face points), MKR (missing keypoint rate) and FLD
+(68 face landmarks).
 
-Per frame, on keypoints found (confidence >= `threshold`) in both frames, coordinates first
-rescaled to a `resolution` x `resolution` frame (FOMM/MRAA evaluate at 256 px; None keeps the
-input pixels):
+Per frame, on keypoints found in both frames (a finite point with confidence >= `threshold`),
+coordinates first rescaled to a `resolution` x `resolution` frame (FOMM/MRAA evaluate at
+256 px; None keeps the input pixels):
 - distance "abs": mean absolute coordinate difference over x and y (FOMM pose-evaluation
-  `cmp.py`); "euclidean": mean L2 distance per keypoint.
+  `cmp_with_missing.py` for body keypoints, `cmp_kp.py` for face-alignment's 68 points);
+  "euclidean": mean L2 distance per keypoint.
 - normalise "interocular" (FLD only): divided by the ground-truth outer-eye-corner distance.
 A generated frame with no usable keypoint where the ground truth has some is a missing
 detection: skipped (FOMM) or given `penalty` (missing="penalise"). Ground-truth frames with
 no detection are never scored and are reported as `target_missing_rate`.
-MKR per frame: share of ground-truth keypoints not found in the generated frame (MRAA).
+MKR per frame: share of ground-truth keypoints not found in the generated frame (MRAA,
+pose-evaluation `cmp_with_missing.py`), averaged over frames whose ground truth has some.
+
+`threshold=None` (the default) takes the backend's entry in `KEYPOINT_THRESHOLDS`: 0.5 on
+MediaPipe's visibility; 0 for `rtmpose-m-body7`, whose backend already drops keypoints below
+its own score threshold (0.3, mmpose's demo `--kpt-thr`), and for `fan-2dfan4`, whose
+face-alignment original returns all 68 points of every face it finds; 0.5 for others (dlib-68
+reports confidence 1).
+AKD `points`: "body" (default; the backend's pose keypoints) or "face68" (face AKD of FOMM,
+`cmp_kp.py`: 68 landmarks, default backend dlib-68, `fan-2dfan4` for face-alignment's 2D-FAN).
 """
 
 from __future__ import annotations
@@ -34,6 +45,23 @@ from talkingub.vision.geometry import interocular_distance
 
 Distance = Literal["abs", "euclidean"]
 Normalise = Literal["none", "interocular"]
+PointSet = Literal["body", "face68"]
+POINT_SETS = ("body", "face68")
+FACE_POINTS = 68
+FACE_BACKEND = "dlib-68"  # offline default of the face keypoint metrics; fan-2dfan4: paper
+DEFAULT_THRESHOLD = 0.5
+# backend -> the confidence a keypoint needs when `threshold` is not given (see module doc)
+KEYPOINT_THRESHOLDS = {
+    "mediapipe-pose": 0.5,
+    "rtmpose-m-body7": 0.0,
+    "fan-2dfan4": 0.0,
+    "dlib-68": 0.5,
+}
+
+
+def default_threshold(backend: str) -> float:
+    """The keypoint confidence threshold used with `backend` when none is given."""
+    return KEYPOINT_THRESHOLDS.get(backend, DEFAULT_THRESHOLD)
 
 
 def _scaled(kp: Keypoints, resolution: int | None) -> np.ndarray:
@@ -56,7 +84,7 @@ def keypoint_frames(
     distance: Distance = "abs",
     normalise: Normalise = "none",
     resolution: int | None = 256,
-    threshold: float = 0.5,
+    threshold: float = DEFAULT_THRESHOLD,
     indices: tuple[int, ...] | None = None,
 ) -> FrameScores:
     """Per-frame AKD/FLD scores and missing flags (the functional core)."""
@@ -83,7 +111,7 @@ def keypoint_frames(
 def missing_keypoint_frames(
     pred: Keypoints,
     target: Keypoints,
-    threshold: float = 0.5,
+    threshold: float = DEFAULT_THRESHOLD,
     indices: tuple[int, ...] | None = None,
 ) -> FrameScores:
     """Per-frame share of ground-truth keypoints absent from the generated frame."""
@@ -101,8 +129,10 @@ def missing_keypoint_frames(
 
 class _KeypointMetric(DetectorMixin, FrameMetric):
     uses_detection = True
+    takes_missing = True
     higher_is_better = False
-    default_backend = ""
+
+    points: PointSet = "body"
 
     def __init__(
         self,
@@ -110,21 +140,33 @@ class _KeypointMetric(DetectorMixin, FrameMetric):
         backend_options: dict[str, Any] | None = None,
         distance: Distance = "abs",
         resolution: int | None = 256,
-        threshold: float = 0.5,
+        threshold: float | None = None,
         indices: tuple[int, ...] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        self._set_backend(backend or self.default_backend, backend_options)
+        self._set_backend(backend, backend_options)
         if distance not in ("abs", "euclidean"):
             raise ConfigError(f"distance must be 'abs' or 'euclidean', got {distance!r}")
         self.distance, self.resolution = distance, resolution
-        self.threshold, self.indices = threshold, indices
+        self.threshold = default_threshold(self.backend_name) if threshold is None else threshold
+        self.indices = indices
         self.normalise: Normalise = "none"
 
-    def frame_scores(self, pred: Any, target: Any) -> FrameScores:
+    def detected_points(self, pred: Any, target: Any) -> tuple[Keypoints, Keypoints]:
         p, t = self.detect(pred), self.detect(target)
         assert isinstance(p, Keypoints) and isinstance(t, Keypoints)
+        if self.points == "face68":
+            for found in (p, t):
+                if found.points.shape[1] != FACE_POINTS:
+                    raise ConfigError(
+                        f"{self.metric_name} with points='face68' needs 68 face landmarks; "
+                        f"backend {found.backend!r} gives {found.points.shape[1]} points"
+                    )
+        return p, t
+
+    def frame_scores(self, pred: Any, target: Any) -> FrameScores:
+        p, t = self.detected_points(pred, target)
         return keypoint_frames(
             p, t, self.distance, self.normalise, self.resolution, self.threshold, self.indices
         )
@@ -137,14 +179,27 @@ class _KeypointMetric(DetectorMixin, FrameMetric):
             "resolution": self.resolution,
             "threshold": self.threshold,
             "indices": list(self.indices) if self.indices is not None else None,
+            "points": self.points,
         }
 
 
 class AverageKeypointDistance(_KeypointMetric):
-    """AKD on body pose keypoints (default backend mediapipe-pose, FOMM conventions)."""
+    """AKD, FOMM conventions: `points="body"` (default; pose keypoints, default backend
+    mediapipe-pose; pose-evaluation `cmp_with_missing.py`) or `points="face68"` (68 face
+    landmarks, default backend dlib-68, fan-2dfan4 as in FOMM; pose-evaluation `cmp_kp.py`)."""
 
     metric_name = "akd"
     default_backend = "mediapipe-pose"
+
+    def __init__(
+        self, points: PointSet = "body", backend: str | Backend | None = None, **kwargs: Any
+    ) -> None:
+        if points not in POINT_SETS:
+            raise ConfigError(f"AKD points must be one of {POINT_SETS}, got {points!r}")
+        if points == "face68" and backend is None:
+            backend = FACE_BACKEND
+        super().__init__(backend=backend, **kwargs)
+        self.points = points
 
     @property
     def unit(self) -> str:  # type: ignore[override]
@@ -155,7 +210,8 @@ class FaceLandmarkDistance(_KeypointMetric):
     """FLD on 68 face landmarks (default backend dlib-68)."""
 
     metric_name = "fld"
-    default_backend = "dlib-68"
+    default_backend = FACE_BACKEND
+    points = "face68"
 
     def __init__(
         self, normalise: Normalise = "none", distance: Distance = "euclidean", **kwargs: Any
@@ -177,10 +233,10 @@ class MissingKeypointRate(_KeypointMetric):
 
     metric_name, unit = "mkr", "fraction of keypoints"
     default_backend = "mediapipe-pose"
+    takes_missing = False  # a share of keypoints: a frame with none found scores 1, never missing
 
     def frame_scores(self, pred: Any, target: Any) -> FrameScores:
-        p, t = self.detect(pred), self.detect(target)
-        assert isinstance(p, Keypoints) and isinstance(t, Keypoints)
+        p, t = self.detected_points(pred, target)
         return missing_keypoint_frames(p, t, self.threshold, self.indices)
 
 
@@ -194,7 +250,7 @@ def average_keypoint_distance(
     distance: Distance = "abs",
     normalise: Normalise = "none",
     resolution: int | None = 256,
-    threshold: float = 0.5,
+    threshold: float = DEFAULT_THRESHOLD,
     averaging: Averaging = "frame",
     missing: MissingPolicy = "skip",
     penalty: float | None = None,
@@ -210,7 +266,7 @@ def average_keypoint_distance(
 def missing_keypoint_rate(
     pred: Keypoints,
     target: Keypoints,
-    threshold: float = 0.5,
+    threshold: float = DEFAULT_THRESHOLD,
     averaging: Averaging = "frame",
     video: Any = None,
 ) -> torch.Tensor:

@@ -6,10 +6,40 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from talkingub.errors import ConfigError
+
+
+class FrameCountError(ConfigError):
+    """Generated and reference frames of one video differ in number; the one-line message names
+    the video and both counts (and, where the caller offers it, `truncate=True` /
+    `talkingub metrics --truncate`, which scores the common leading frames instead)."""
+
+    def __init__(
+        self,
+        video: str,
+        pred: int,
+        target: int,
+        reference: str = "ground truth",
+        truncate_hint: bool = False,
+    ) -> None:
+        self.video, self.pred, self.target = video, pred, target
+        self.reference, self.truncate_hint = reference, truncate_hint
+        message = f"video {video}: the prediction has {pred} frames, the {reference} {target}"
+        if truncate_hint:
+            message += (
+                "; pass truncate=True (talkingub metrics --truncate) to score only the first "
+                f"{min(pred, target)}"
+            )
+        super().__init__(message)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        args = (self.video, self.pred, self.target, self.reference, self.truncate_hint)
+        return (type(self), args)
+
 
 VIDEO_EXT = (".mp4", ".mov", ".avi", ".mkv", ".webm")
 IMAGE_EXT = (".png", ".jpg", ".jpeg", ".bmp", ".webp")
@@ -94,17 +124,33 @@ def resize(frame: np.ndarray, size: int | None) -> np.ndarray:
 
 
 def batches(
-    pred: Iterator[np.ndarray], target: Iterator[np.ndarray], batch: int
+    pred: Iterator[np.ndarray],
+    target: Iterator[np.ndarray],
+    batch: int,
+    truncate: bool = False,
+    name: str = "",
 ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """Aligned batches [B, H, W, 3] of the two streams, stopping at the shorter one."""
+    """Aligned batches [B, H, W, 3] of the two streams of item `name`. When one stream ends
+    before the other: `FrameCountError` naming `name` and both lengths (the rest of the longer
+    stream is counted, not kept), or with `truncate=True` stop at the shorter one."""
     buffer: list[tuple[np.ndarray, np.ndarray]] = []
-    for pair in zip(pred, target):
-        buffer.append(pair)
+    pairs = 0
+    while True:
+        p, t = next(pred, None), next(target, None)
+        if p is None or t is None:
+            break
+        buffer.append((p, t))
+        pairs += 1
         if len(buffer) == batch:
             yield _stack(buffer)
             buffer = []
     if buffer:
         yield _stack(buffer)
+    if (p is None) == (t is None) or truncate:
+        return
+    rest = 1 + sum(1 for _ in (target if p is None else pred))
+    counts = (pairs, pairs + rest) if p is None else (pairs + rest, pairs)
+    raise FrameCountError(name, *counts, truncate_hint=True)
 
 
 def _stack(pairs: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:

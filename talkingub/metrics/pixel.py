@@ -1,8 +1,16 @@
-"""Pixel metrics: L1, PSNR, SSIM (torchmetrics functional kernels) and LPIPS (torchmetrics'
-LPIPS network with the AlexNet backbone from the weights registry).
+"""Pixel metrics: L1, PSNR, SSIM (torchmetrics' SSIM kernel) and LPIPS (torchmetrics' LPIPS
+network with the AlexNet backbone from the weights registry).
 
 Inputs: float [N, 3, H, W] in [0, 1] or uint8. Scores are per frame, then averaged per frame or
 per video (`averaging`). L1 is the mean absolute difference of [0, 1] pixels (PTUS Table 1).
+
+PSNR per frame is 10·log10(1 / max(MSE, 10^(-max_db/10))) in float64 (data range 1): capped at
+`max_db` (100 dB by default, i.e. MSE floored at 1e-10), so one identical frame cannot make the
+mean infinite. SSIM uses a Gaussian window (σ = 1.5, 11 taps, K = (0.01, 0.03), population
+covariances) on every channel; `border` chooses which windows are averaged: "reflect"
+(default; torchmetrics: the images are reflect-padded by 5 px and the whole H x W map is
+averaged) or "valid" (only windows inside the image, an (H-10) x (W-10) map: Wang et al.'s
+MATLAB code, scikit-image, piq).
 """
 
 from __future__ import annotations
@@ -12,13 +20,17 @@ from typing import Any, Literal
 
 import torch
 from torch import nn
-from torchmetrics.functional.image import (
-    peak_signal_noise_ratio,
-    structural_similarity_index_measure,
-)
+from torchmetrics.functional.image import structural_similarity_index_measure
 
+from talkingub.errors import ConfigError
 from talkingub.metrics.base import Averaging, FrameMetric, FrameScores, summarise, video_ids
 from talkingub.metrics.images import as_float, check_pair
+
+SsimBorder = Literal["reflect", "valid"]
+SSIM_BORDERS = ("reflect", "valid")
+SSIM_SIGMA = 1.5
+SSIM_RADIUS = 5  # torchmetrics' Gaussian window: int(3.5 σ + 0.5) * 2 + 1 = 11 taps
+PSNR_MAX_DB = 100.0  # = MSE floored at 1e-10 (data range 1)
 
 
 def l1_frames(pred: torch.Tensor, target: torch.Tensor) -> FrameScores:
@@ -27,19 +39,49 @@ def l1_frames(pred: torch.Tensor, target: torch.Tensor) -> FrameScores:
     return FrameScores.complete((p - t).abs().flatten(1).mean(dim=1))
 
 
-def psnr_frames(pred: torch.Tensor, target: torch.Tensor) -> FrameScores:
+def check_max_db(max_db: float) -> None:
+    if not max_db > 0:
+        raise ConfigError(f"PSNR max_db must be > 0, got {max_db!r}")
+
+
+def psnr_frames(
+    pred: torch.Tensor, target: torch.Tensor, max_db: float = PSNR_MAX_DB
+) -> FrameScores:
+    """Per-frame PSNR (dB, data range 1) capped at `max_db` (MSE floored at 10^(-max_db/10))."""
+    check_max_db(max_db)
     p, t = as_float(pred).double(), as_float(target).double()
     check_pair(p, t)
-    return FrameScores.complete(
-        peak_signal_noise_ratio(p, t, data_range=1.0, reduction="none", dim=(1, 2, 3))
-    )
+    mse = (p - t).square().flatten(1).mean(dim=1)
+    return FrameScores.complete(-10 * torch.log10(mse.clamp(min=10 ** (-max_db / 10))))
 
 
-def ssim_frames(pred: torch.Tensor, target: torch.Tensor) -> FrameScores:
+def check_border(border: str) -> None:
+    if border not in SSIM_BORDERS:
+        raise ConfigError(f"SSIM border must be one of {SSIM_BORDERS}, got {border!r}")
+
+
+def ssim_frames(
+    pred: torch.Tensor, target: torch.Tensor, border: SsimBorder = "reflect"
+) -> FrameScores:
+    """Per-frame SSIM; `border` "reflect" averages torchmetrics' reflect-padded H x W map,
+    "valid" only the windows that lie inside the image (the map without its 5 px border)."""
+    check_border(border)
     p, t = as_float(pred).float(), as_float(target).float()  # float64 conv is ~7x slower on CPU
     check_pair(p, t)
-    values = structural_similarity_index_measure(p, t, data_range=1.0, reduction="none")
-    return FrameScores.complete(torch.as_tensor(values).flatten())
+    if border == "reflect":
+        values = structural_similarity_index_measure(
+            p, t, sigma=SSIM_SIGMA, data_range=1.0, reduction="none"
+        )
+        return FrameScores.complete(torch.as_tensor(values).flatten())
+    r = SSIM_RADIUS
+    if min(p.shape[-2:]) <= 2 * r:
+        raise ConfigError(f"SSIM border='valid' needs frames larger than {2 * r + 1} px")
+    _, full = structural_similarity_index_measure(
+        p, t, sigma=SSIM_SIGMA, data_range=1.0, reduction="none", return_full_image=True
+    )
+    # the padded map's interior is exactly the unpadded ("valid") convolution
+    inside = torch.as_tensor(full)[..., r:-r, r:-r]
+    return FrameScores.complete(inside.flatten(1).mean(dim=1))
 
 
 class L1Distance(FrameMetric):
@@ -51,19 +93,47 @@ class L1Distance(FrameMetric):
 
 
 class PSNR(FrameMetric):
-    metric_name, unit = "psnr", "dB (data range 1)"
+    """Per-frame PSNR capped at `max_db` (identical frames score `max_db`), then averaged."""
+
+    metric_name = "psnr"
     higher_is_better = True
 
+    def __init__(self, max_db: float = PSNR_MAX_DB, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        check_max_db(max_db)
+        self.max_db = float(max_db)
+
+    @property
+    def unit(self) -> str:  # type: ignore[override]
+        return f"dB (data range 1, capped at {self.max_db:g})"
+
     def frame_scores(self, pred: Any, target: Any) -> FrameScores:
-        return psnr_frames(pred, target)
+        return psnr_frames(pred, target, self.max_db)
+
+    def contract(self) -> dict[str, Any]:
+        return {**super().contract(), "max_db": self.max_db}
 
 
 class SSIM(FrameMetric):
-    metric_name, unit = "ssim", "index (gaussian σ=1.5, 11 px)"
+    """Gaussian SSIM; `border`: "reflect" (default, torchmetrics) or "valid" (scikit-image)."""
+
+    metric_name = "ssim"
     higher_is_better = True
 
+    def __init__(self, border: SsimBorder = "reflect", **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        check_border(border)
+        self.border: SsimBorder = border
+
+    @property
+    def unit(self) -> str:  # type: ignore[override]
+        return f"index (gaussian σ=1.5, 11 px, border={self.border})"
+
     def frame_scores(self, pred: Any, target: Any) -> FrameScores:
-        return ssim_frames(pred, target)
+        return ssim_frames(pred, target, self.border)
+
+    def contract(self) -> dict[str, Any]:
+        return {**super().contract(), "border": self.border}
 
 
 def l1_distance(
@@ -74,17 +144,25 @@ def l1_distance(
 
 
 def psnr(
-    pred: torch.Tensor, target: torch.Tensor, averaging: Averaging = "frame", video: Any = None
+    pred: torch.Tensor,
+    target: torch.Tensor,
+    averaging: Averaging = "frame",
+    video: Any = None,
+    max_db: float = PSNR_MAX_DB,
 ) -> torch.Tensor:
-    """Functional twin of `PSNR` (per-frame PSNR, then averaged)."""
-    return _functional(psnr_frames(pred, target), averaging, video)
+    """Functional twin of `PSNR` (per-frame PSNR capped at `max_db`, then averaged)."""
+    return _functional(psnr_frames(pred, target, max_db), averaging, video)
 
 
 def ssim(
-    pred: torch.Tensor, target: torch.Tensor, averaging: Averaging = "frame", video: Any = None
+    pred: torch.Tensor,
+    target: torch.Tensor,
+    averaging: Averaging = "frame",
+    video: Any = None,
+    border: SsimBorder = "reflect",
 ) -> torch.Tensor:
     """Functional twin of `SSIM`."""
-    return _functional(ssim_frames(pred, target), averaging, video)
+    return _functional(ssim_frames(pred, target, border), averaging, video)
 
 
 def _functional(scores: FrameScores, averaging: Averaging, video: Any) -> torch.Tensor:
@@ -149,6 +227,7 @@ def lpips(
 class LPIPS(FrameMetric):
     metric_name, unit = "lpips", "LPIPS v0.1 alex distance"
     higher_is_better = False
+    weights = ("alexnet-lpips",)
 
     def __init__(
         self, weights: str | Path | None = None, mode: LpipsMode = "pretrained", **kwargs: Any

@@ -5,7 +5,7 @@ A metric is *unavailable* when its weights file is missing (`WeightsMissingError
 optional dependency of the metric or of its backend is (`DependencyError`). With
 `on_unavailable="raise"` the typed error propagates (the CLI prints it as one line naming the
 fix); with `"na"` the metric is left out and its reason recorded, to be reported as `n/a`
-beside the others, the way `talkingub.bench.scoring` treats them.
+beside the others (`talkingub.metrics.scoring`, used by `talkingub metrics` and the bench).
 """
 
 from __future__ import annotations
@@ -14,10 +14,8 @@ import dataclasses
 from collections.abc import Callable, Iterable
 from typing import Any, Literal
 
-from torchmetrics import Metric
-
 from talkingub.errors import DependencyError, TalkingubError, WeightsMissingError
-from talkingub.metrics.catalog import create_metric
+from talkingub.metrics.catalogue import ScoredMetric, create_metric
 from talkingub.metrics.detection import DetectorMixin
 from talkingub.vision.base import Backend, create_backend
 
@@ -29,7 +27,7 @@ OnUnavailable = Literal["raise", "na"]
 class MetricSet:
     """Metrics by name, the backends they share, and why the others are unavailable."""
 
-    metrics: dict[str, Metric] = dataclasses.field(default_factory=dict)
+    metrics: dict[str, ScoredMetric] = dataclasses.field(default_factory=dict)
     backends: dict[str, Backend] = dataclasses.field(default_factory=dict)
     unavailable: dict[str, str] = dataclasses.field(default_factory=dict)
     # backend name -> the error creating it raised (so it is tried once)
@@ -59,7 +57,7 @@ def build_metric_set(
     return built
 
 
-def _create(name: str, options: dict[str, Any], built: MetricSet) -> Metric:
+def _create(name: str, options: dict[str, Any], built: MetricSet) -> ScoredMetric:
     metric = create_metric(name, **options)
     if isinstance(metric, DetectorMixin):
         metric._backend = _shared_backend(metric, built)

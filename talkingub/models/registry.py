@@ -13,6 +13,7 @@ from typing import Any
 
 from talkingub.config import from_dict, load_yaml
 from talkingub.errors import ConfigError
+from talkingub.models.optim import upgrade_legacy_keys
 from talkingub.registry import Registry
 
 
@@ -67,7 +68,9 @@ def model_spec(name: str) -> ModelSpec:
 
 
 def load_model_config(name: str, config: Any = "tiny", **overrides: Any) -> Any:
-    """Config object from a variant name, a YAML path, a dict, or an existing config."""
+    """Config object from a variant name, a YAML path, a dict, or an existing config. Old
+    optimiser key names (e.g. in an older checkpoint's `model_config`) are renamed first
+    (`talkingub.models.optim.upgrade_legacy_keys`)."""
     spec = model_spec(name)
     if isinstance(config, spec.config_cls):
         data: dict[str, Any] = {}
@@ -86,7 +89,7 @@ def load_model_config(name: str, config: Any = "tiny", **overrides: Any) -> Any:
 
         return dataclasses.replace(base, **overrides)  # type: ignore[type-var]
     data.update(overrides)
-    return from_dict(spec.config_cls, data, where=name)
+    return from_dict(spec.config_cls, upgrade_legacy_keys(data), where=name)
 
 
 def create_model(name: str, config: Any = "tiny", **overrides: Any) -> Any:

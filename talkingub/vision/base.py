@@ -3,7 +3,9 @@
 Backends take a batch of RGB images as a uint8 `np.ndarray` [N, H, W, 3] and return either
 `Keypoints` (pixel coordinates of the input images, NaN where nothing was found, plus a
 per-point confidence) or `Embeddings` (one row per image, NaN rows where no face was found).
-Heavy libraries (mediapipe, dlib, onnxruntime) are imported inside the backends only.
+Heavy libraries (mediapipe, dlib, onnxruntime) are imported only when a backend or model is
+created; MediaPipe graphs are made by `mediapipe_models`, dlib models by `dlib_face` (also for
+the dataset builder's person analysis).
 """
 
 from __future__ import annotations
@@ -98,12 +100,13 @@ class EmbeddingBackend(Backend):
 
 
 BackendFactory = Callable[..., Backend]
+# The built-in backends are registered by `talkingub.vision.backends`, which the package's
+# `__init__` imports: importing anything from `talkingub.vision` registers them.
 BACKENDS: Registry[BackendFactory] = Registry("vision backend")
 
 
 def create_backend(name: str, **options: Any) -> Backend:
     """Instantiate a registered backend (raises `DependencyError` when it cannot run here)."""
-    _load_builtin()
     return BACKENDS.get(name)(**options)
 
 
@@ -125,7 +128,6 @@ def embedding_backend(name: str, **options: Any) -> EmbeddingBackend:
 
 def list_backends() -> dict[str, str | None]:
     """name -> None when usable here, else why not."""
-    _load_builtin()
     return BACKENDS.available()
 
 
@@ -136,7 +138,3 @@ def check_images(images: np.ndarray) -> np.ndarray:
     if images.ndim != 4 or images.shape[-1] != 3:
         raise ConfigError(f"images must be [N, H, W, 3], got {images.shape}")
     return np.ascontiguousarray(images)
-
-
-def _load_builtin() -> None:
-    from talkingub.vision import backends  # noqa: F401

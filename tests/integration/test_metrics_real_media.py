@@ -1,6 +1,7 @@
 """Metrics on real peer media: a clip against itself and shifted copies, identity metrics on
-the same vs different people, and the `talkingub metrics` CLI computing the full
-same-identity set on real video files and writing JSON/Parquet."""
+the same vs different people, the `talkingub metrics` CLI computing the full same-identity set
+on real video files and writing JSON/Parquet, and parity of the fixed contracts with their
+references on real frames (FOMM AED, face AKD, scikit-image SSIM, PSNR of identical frames)."""
 
 from __future__ import annotations
 
@@ -11,13 +12,23 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 from click.testing import CliRunner
 from PIL import Image
+from skimage.metrics import structural_similarity
 
 from talkingub.cli import main
-from talkingub.metrics import average_euclidean_distance, cosine_similarity, evaluate_folders
+from talkingub.metrics import (
+    PSNR,
+    SSIM,
+    AverageEuclideanDistance,
+    AverageKeypointDistance,
+    average_euclidean_distance,
+    cosine_similarity,
+    evaluate_folders,
+)
 from talkingub.metrics.media import MediaItem, iter_frames
-from talkingub.vision import Embeddings, embedding_backend
+from talkingub.vision import Embeddings, embedding_backend, keypoint_backend
 from tests.support.media import read_frames, write_video
 
 SHIFTS = (0, 4, 12)
@@ -130,6 +141,7 @@ def test_cli_same_identity_set_on_real_videos(video_folders: Path, tmp_path: Pat
     assert result.output.count("0.0%") >= 2 * len(DETECTOR_METRICS)
     assert detected["akd"]["unit"].startswith("px at 256x256") and detected["akd"]["value"] > 1
     assert detected["aed"]["contract"]["distance"] == "mean_abs"
+    assert detected["aed"]["contract"]["preset"] == "custom"  # distance overrode "fomm"
     assert detected["akd"]["backend"] == "mediapipe-pose"
     table = pd.read_parquet(out_parquet)
     assert list(table["name"]) == list(SAME_IDENTITY_SET)
@@ -159,3 +171,80 @@ def test_missing_weights_fail_or_report_na(shift_folders: Path) -> None:
     )
     lpips = ev.results[1]
     assert np.isnan(lpips.value) and "talkingub weights fetch alexnet-lpips" in lpips.note
+
+
+def chw(frames: np.ndarray) -> torch.Tensor:
+    return torch.from_numpy(np.ascontiguousarray(frames)).permute(0, 3, 1, 2)
+
+
+@pytest.fixture(scope="module")
+def two_people(aoc_wide_mp4: Path, swalwell_mp4: Path) -> tuple[np.ndarray, np.ndarray]:
+    """3 frames of each person, 256 px."""
+    aoc = np.stack(list(iter_frames(MediaItem("a", aoc_wide_mp4), 256, 30, 3)))
+    other = np.stack(list(iter_frames(MediaItem("s", swalwell_mp4), 256, 30, 3)))
+    return aoc, other
+
+
+@pytest.mark.slow
+def test_fomm_aed_is_squared_l2_of_unit_embeddings_on_real_frames(
+    two_people: tuple[np.ndarray, np.ndarray],
+) -> None:
+    aoc, other = two_people
+    generated = np.concatenate([aoc[1:], other[:1]])  # same person twice, then another
+    truth = aoc[[0, 0, 0]]
+    backend = embedding_backend("dlib-128")
+    aed = AverageEuclideanDistance(preset="fomm", backend=backend)
+    aed.update(chw(generated), chw(truth))
+    result = aed.result()
+    a, b = backend(generated).vectors, backend(truth).vectors
+    a = a / np.linalg.norm(a, axis=1, keepdims=True)
+    b = b / np.linalg.norm(b, axis=1, keepdims=True)
+    by_hand = [np.sum((a[i] - b[i]) ** 2) for i in range(3)]  # pose-evaluation cmp.py
+    assert result.frames == 3 and result.missing_rate == 0.0
+    assert result.value == pytest.approx(np.mean(by_hand), rel=1e-9)
+    assert by_hand[2] > max(by_hand[:2])  # the other person is farther
+    assert result.contract["preset"] == "fomm"
+
+
+@pytest.mark.slow
+def test_face_akd_on_real_frames_is_cmp_kp(two_people: tuple[np.ndarray, np.ndarray]) -> None:
+    aoc, _ = two_people
+    moved = np.stack([shifted(f, 3) for f in aoc])
+    landmarks = keypoint_backend("dlib-68")
+    akd = AverageKeypointDistance(points="face68")
+    akd.update(chw(moved), chw(aoc))
+    result = akd.result()
+    gen, gt = landmarks(moved).points, landmarks(aoc).points
+    by_hand = np.mean([np.mean(np.abs(gt[i] - gen[i])) for i in range(3)])  # cmp_kp.py
+    assert result.value == pytest.approx(by_hand, rel=1e-12)
+    assert result.value == pytest.approx(3, rel=0.35) and result.backend == "dlib-68"
+
+
+def test_ssim_valid_equals_scikit_image_and_psnr_is_capped_on_real_frames(
+    two_people: tuple[np.ndarray, np.ndarray],
+) -> None:
+    aoc, _ = two_people
+    target = aoc
+    pred = np.stack([aoc[0], shifted(aoc[1], 2), shifted(aoc[2], 5)])
+    reference = np.mean(
+        [
+            structural_similarity(
+                t.astype(np.float64) / 255,
+                p.astype(np.float64) / 255,
+                gaussian_weights=True,
+                sigma=1.5,
+                use_sample_covariance=False,
+                data_range=1,
+                channel_axis=2,
+            )
+            for p, t in zip(pred, target)
+        ]
+    )
+    valid, reflect = SSIM(border="valid"), SSIM()
+    for metric in (valid, reflect):
+        metric.update(chw(pred), chw(target))
+    assert valid.result().value == pytest.approx(reference, abs=1e-4)
+    assert reflect.result().value != pytest.approx(reference, abs=1e-4)
+    psnr = PSNR()
+    psnr.update(chw(pred), chw(target))  # frame 0 is identical
+    assert np.isfinite(psnr.result().value) and psnr.result().value > 100 / 3

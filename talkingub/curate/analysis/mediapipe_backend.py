@@ -16,17 +16,22 @@ mesh stays in static mode although tracking costs 5.5 ms: tracked landmarks depe
 previous frames (7-10% taller faces than static on the 384-px TED clip, and landmarks on a
 turned head where static mode finds none), which would make a frame's measurement depend on
 its neighbours.
+
+Every graph comes from `talkingub.vision`: the pose is the `mediapipe-pose` vision backend
+(`MediapipePose` in tracking mode), and the face detectors, face mesh and segmenters come from
+the vision package's one MediaPipe loader (`talkingub.vision.mediapipe_models`).
 """
 
 from __future__ import annotations
 
-import importlib.metadata
 from typing import Any
 
 import numpy as np
 
 from talkingub.curate.analysis.base import ANALYZERS, FaceDetection, RawDetections, main_face
 from talkingub.curate.types import AnalysedFrame
+from talkingub.vision import mediapipe_models
+from talkingub.vision.mediapipe_pose import MediapipePose
 
 MESH_SIZE = 256  # face mesh runs on a square crop of this size
 MESH_CONTEXT = 2.0  # crop side / face detection box side
@@ -34,13 +39,7 @@ SEGMENTER_GENERAL, SEGMENTER_LANDSCAPE = 0, 1  # SelfieSegmentation model_select
 
 
 def _check() -> str | None:
-    try:
-        import mediapipe as mp
-
-        mp.solutions.pose  # noqa: B018 - missing on mediapipe >= 0.10.15
-    except (ImportError, AttributeError):
-        return "needs mediapipe==0.10.14 with its legacy solutions: pip install mediapipe==0.10.14"
-    return None
+    return mediapipe_models.legacy_solutions_missing()
 
 
 @ANALYZERS.register("mediapipe", check=_check, description="mediapipe 0.10.14 bundled models")
@@ -48,26 +47,25 @@ class MediaPipeAnalyzer:
     name = "mediapipe"
 
     def __init__(self, min_face_score: float = 0.5, pose_every: int = 1) -> None:
-        import mediapipe as mp
-
-        solutions = mp.solutions
-        self.version = importlib.metadata.version("mediapipe")
+        self.version = mediapipe_models.mediapipe_version()
         self.pose_every = max(1, pose_every)
-        self.faces = solutions.face_detection.FaceDetection(
+        self.faces = mediapipe_models.face_detection(
             model_selection=1, min_detection_confidence=min_face_score
         )
-        self.faces_short = solutions.face_detection.FaceDetection(
+        self.faces_short = mediapipe_models.face_detection(
             model_selection=0, min_detection_confidence=min_face_score
         )
-        self.pose = solutions.pose.Pose(static_image_mode=False, model_complexity=1)
+        # the metric backend, tracking across a sequence's frames (reset per sequence)
+        self.pose = MediapipePose(
+            model_complexity=1, min_detection_confidence=0.5, static_image_mode=False
+        )
         self._segmenters: dict[int, Any] = {}  # model_selection -> model, loaded when needed
-        self._solutions = solutions
         self._models: list[Any] = [self.faces, self.faces_short, self.pose]
-        self._load_face_points(solutions)
+        self._load_face_points()
 
-    def _load_face_points(self, solutions: Any) -> None:
+    def _load_face_points(self) -> None:
         """Load the face-landmark model (subclasses swap it; see `_face_points`)."""
-        self.mesh = solutions.face_mesh.FaceMesh(
+        self.mesh = mediapipe_models.face_mesh(
             static_image_mode=True, max_num_faces=1, refine_landmarks=False
         )
         self._models.append(self.mesh)
@@ -76,8 +74,7 @@ class MediaPipeAnalyzer:
         self.pose.reset()  # each sequence starts its own tracking
         out: list[RawDetections] = []
         for i, frame in enumerate(frames):
-            h, w = frame.image.shape[:2]
-            pose = self._pose(frame.image, w, h) if i % self.pose_every == 0 else out[-1].pose
+            pose = self._pose(frame.image) if i % self.pose_every == 0 else out[-1].pose
             out.append(self._one(frame.image, pose))
         return out
 
@@ -97,9 +94,7 @@ class MediaPipeAnalyzer:
     def _segmenter(self, w: int, h: int) -> Any:
         selection = SEGMENTER_LANDSCAPE if w > h else SEGMENTER_GENERAL
         if selection not in self._segmenters:
-            model = self._solutions.selfie_segmentation.SelfieSegmentation(
-                model_selection=selection
-            )
+            model = mediapipe_models.selfie_segmentation(model_selection=selection)
             self._segmenters[selection] = model
             self._models.append(model)
         return self._segmenters[selection]
@@ -134,13 +129,9 @@ class MediaPipeAnalyzer:
         points = np.array([(p.x, p.y) for p in result[0].landmark], dtype=np.float32)
         return points * side + np.array([left, top], dtype=np.float32)
 
-    def _pose(self, image: np.ndarray, w: int, h: int) -> np.ndarray | None:
-        result = self.pose.process(image).pose_landmarks
-        if result is None:
-            return None
-        return np.array(
-            [(p.x * w, p.y * h, p.visibility) for p in result.landmark], dtype=np.float32
-        )
+    def _pose(self, image: np.ndarray) -> np.ndarray | None:
+        landmarks = self.pose.landmarks(image)  # x, y in pixels of `image`, visibility
+        return None if landmarks is None else landmarks.astype(np.float32)
 
     def close(self) -> None:
         for model in self._models:

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from talkingub.models.optim import OptimConfig
 from talkingub.zoo.common.perceptual import PerceptualMode
-from talkingub.zoo.keypoint_common.config import OptimConfig
 from talkingub.zoo.keypoint_common.equivariance import TransformConfig
 
 

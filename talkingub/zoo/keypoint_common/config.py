@@ -1,24 +1,10 @@
-"""Config pieces shared by FOMM, MRAA and TPSMM."""
+"""Config pieces shared by FOMM, MRAA and TPSMM (their `optim` is the shared
+`talkingub.models.optim.OptimConfig`, whose defaults are these three references' Adam with
+MultiStepLR, gamma 0.1 at the epoch milestones)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-
-@dataclass(frozen=True)
-class OptimConfig:
-    """Adam with MultiStepLR (gamma 0.1 at the epoch milestones), as in all three references."""
-
-    lr: float = 2.0e-4
-    betas: tuple[float, float] = (0.5, 0.999)
-    weight_decay: float = 0.0
-    epochs: int = 100
-    lr_milestones: tuple[int, ...] = (60, 90)
-    lr_gamma: float = 0.1
-    num_repeats: int = 1
-    batch_size: int = 1
-    #: infinity-norm gradient clipping of the motion modules (TPSMM train.py); 0 = none.
-    grad_clip_inf_norm: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -30,7 +16,7 @@ class AVDConfig:
     lr: float = 1.0e-3
     betas: tuple[float, float] = (0.5, 0.999)
     epochs: int = 30
-    lr_milestones: tuple[int, ...] = (20, 25)
+    milestones: tuple[int, ...] = (20, 25)  # epochs of the AVD stage
     num_repeats: int = 150
     batch_size: int = 256
     random_scale: float = 0.25

@@ -1,35 +1,15 @@
-"""Training helpers shared by the three models: one optimiser-group step, the sum of the
-weighted loss terms, and the lazily built perceptual loss."""
+"""Training helpers shared by the three models: their optimisers (with the AVD stage's own
+settings), the sum of the weighted loss terms, and the lazily built perceptual loss. The
+training step itself is the bench's (`talkingub.bench.step`)."""
 
 from __future__ import annotations
-
-from collections.abc import Callable
 
 import torch
 from torch import nn
 
-from talkingub.models.base import Batch
+from talkingub.models.optim import OptimConfig
 from talkingub.zoo.common.perceptual import PerceptualLoss, PerceptualMode
-from talkingub.zoo.keypoint_common.config import AVDConfig, OptimConfig
-
-
-def optimizer_step(
-    prefix: str,
-    losses_fn: Callable[[Batch], dict[str, torch.Tensor]],
-    batch: Batch,
-    optimizer: torch.optim.Optimizer,
-    before_step: Callable[[], None] | None = None,
-) -> dict[str, float]:
-    """zero_grad -> losses -> backward(total) -> [before_step] -> step (one optimiser group)."""
-    optimizer.zero_grad(set_to_none=True)
-    losses = losses_fn(batch)
-    if "total" not in losses:
-        return {}
-    losses["total"].backward()
-    if before_step is not None:
-        before_step()
-    optimizer.step()
-    return {f"{prefix}/{k}": float(v.detach()) for k, v in losses.items()}
+from talkingub.zoo.keypoint_common.config import AVDConfig
 
 
 def build_adam(

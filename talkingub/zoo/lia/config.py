@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from talkingub.models.optim import OptimConfig
 from talkingub.zoo.common.perceptual import PerceptualMode
 
 
@@ -22,18 +23,22 @@ class LIALossWeights:
 
 
 @dataclass(frozen=True)
-class LIAOptim:
-    """Adam as the reference builds it: lr * r and betas ** r with r = k / (k + 1).
+class LIAOptim(OptimConfig):
+    """The shared optimiser settings plus the reference's lazy-regularisation ratios: Adam
+    with lr * r and betas ** r, r = k / (k + 1).
 
     k is g_reg_every (generator) / d_reg_every (discriminator); LIA keeps StyleGAN2's lazy-
-    regularisation ratios although it applies no R1 / path-length regulariser.
+    regularisation ratios although it applies no R1 / path-length regulariser. LIA counts
+    iterations, not epochs: no epochs, no LR milestones.
     """
 
     lr: float = 0.002
     betas: tuple[float, float] = (0.0, 0.99)
+    epochs: int = 0
+    milestones: tuple[int, ...] = ()
+    batch_size: int = 64
     g_reg_every: int = 4
     d_reg_every: int = 16
-    batch_size: int = 64
     iterations: int = 800_000
 
     def adam(

@@ -6,8 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from talkingub.models.optim import OptimConfig
 from talkingub.zoo.common.perceptual import PerceptualMode
-from talkingub.zoo.keypoint_common.config import AVDConfig, OptimConfig
+from talkingub.zoo.keypoint_common.config import AVDConfig
 from talkingub.zoo.keypoint_common.equivariance import TransformConfig
 
 

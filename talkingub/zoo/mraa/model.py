@@ -18,12 +18,7 @@ from talkingub.zoo.keypoint_common.equivariance import (
     equivariance_value_loss,
 )
 from talkingub.zoo.keypoint_common.motion import movement_scale, relative_jacobian, relative_points
-from talkingub.zoo.keypoint_common.training import (
-    LazyPerceptual,
-    build_adam,
-    optimizer_step,
-    sum_losses,
-)
+from talkingub.zoo.keypoint_common.training import LazyPerceptual, build_adam, sum_losses
 from talkingub.zoo.mraa.avd import RegionAVD, avd_losses
 from talkingub.zoo.mraa.bg_motion_predictor import BGMotionPredictor
 from talkingub.zoo.mraa.config import MRAAConfig
@@ -62,14 +57,9 @@ class MRAA(SynthesisModel):
         """Adam per group: `config.optim` for the networks, `config.avd` for the AVD network."""
         return build_adam(self.parameter_groups(), self.config.optim, self.config.avd)
 
-    def train_step(
-        self, batch: Batch, optimizers: dict[str, torch.optim.Optimizer]
-    ) -> dict[str, float]:
-        """Reconstruction step, then (when an `avd` optimiser is given) one AVD step."""
-        out = super().train_step(batch, {k: v for k, v in optimizers.items() if k != "avd"})
-        if "avd" in optimizers:
-            out.update(optimizer_step("avd", self.avd_losses, batch, optimizers["avd"]))
-        return out
+    def losses(self, group: str, batch: Batch) -> dict[str, torch.Tensor]:
+        """The reconstruction groups as usual; `avd`: the AVD stage (after the generator)."""
+        return self.avd_losses(batch) if group == "avd" else super().losses(group, batch)
 
     def generator_losses(self, batch: Batch) -> dict[str, torch.Tensor]:
         source, driving = batch["source"], batch["driving"]

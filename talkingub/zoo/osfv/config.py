@@ -12,6 +12,8 @@ from __future__ import annotations
 import dataclasses
 from typing import Literal
 
+from talkingub.models.optim import OptimConfig
+
 PerceptualMode = Literal["pretrained", "random", "off"]
 
 
@@ -84,15 +86,9 @@ class EquivarianceConfig:
     points_tps: int = 5
 
 
-@dataclasses.dataclass(frozen=True)
-class OptimConfig:
-    lr: float = 2.0e-4
-    betas: tuple[float, float] = (0.5, 0.999)
-    epochs: int = 300
-    num_repeats: int = 75
-    milestones: tuple[int, ...] = (180,)
-    gamma: float = 0.1
-    batch_size: int = 32
+def paper_optim() -> OptimConfig:
+    """The shared optimiser settings with the reimplementation's schedule (vox-256.yaml)."""
+    return OptimConfig(epochs=300, num_repeats=75, milestones=(180,), batch_size=32)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -112,7 +108,7 @@ class OSFVConfig:
     discriminator: DiscriminatorConfig = dataclasses.field(default_factory=DiscriminatorConfig)
     loss: LossConfig = dataclasses.field(default_factory=LossConfig)
     equivariance: EquivarianceConfig = dataclasses.field(default_factory=EquivarianceConfig)
-    optim: OptimConfig = dataclasses.field(default_factory=OptimConfig)
+    optim: OptimConfig = dataclasses.field(default_factory=paper_optim)
 
     def __post_init__(self) -> None:
         app = self.appearance

@@ -25,8 +25,8 @@ HOPENET = register_weights(
         url="https://drive.google.com/uc?export=download&id=1m25PrSE7g9D2q2XJVMR6IA7RaCvWSzCR",
         # The publisher states no checksum; pin the sha256 after the first verified download.
         sha256="",
-        description="Hopenet ResNet-50 head-pose network, 66 bins (OSFV/PTUS head-pose loss)",
-        used_by=("osfv", "ptus", "ptus-no-fbmd", "ptus-no-lgmd"),
+        description="Hopenet ResNet-50 head-pose network, 66 bins (OSFV/PTUS pose losses)",
+        used_by=("osfv", "ptus", "ptus-no-fbmd", "ptus-no-fbmd-lgmd", "ptus-no-lgmd"),
         license="Apache-2.0 (natanielruiz/deep-head-pose)",
     )
 )

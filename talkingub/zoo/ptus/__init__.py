@@ -1,6 +1,7 @@
-"""PTUS (AAAI 2024) and its ablations; importing registers ptus, ptus-no-fbmd, ptus-no-lgmd."""
+"""PTUS (AAAI 2024) and its ablations; importing registers ptus, ptus-no-fbmd,
+ptus-no-fbmd-lgmd and ptus-no-lgmd."""
 
-from talkingub.zoo.ptus.config import PTUSConfig
-from talkingub.zoo.ptus.model import PTUS, PTUSNoFBMD, PTUSNoLGMD
+from talkingub.zoo.ptus.config import PTUSConfig, PTUSLossConfig
+from talkingub.zoo.ptus.model import PTUS, PTUSNoFBMD, PTUSNoFBMDLGMD, PTUSNoLGMD
 
-__all__ = ["PTUS", "PTUSConfig", "PTUSNoFBMD", "PTUSNoLGMD"]
+__all__ = ["PTUS", "PTUSConfig", "PTUSLossConfig", "PTUSNoFBMD", "PTUSNoFBMDLGMD", "PTUSNoLGMD"]

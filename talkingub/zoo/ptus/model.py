@@ -1,8 +1,15 @@
 """PTUS (Lin et al., "Photo-Realistic Talking Upper-Body Synthesis via 3D-Aware Motion
 Decomposition Warping", AAAI 2024) on the OSFV backbone, and its Table 4 ablations.
 
-Registered as `ptus` (full), `ptus-no-fbmd` (one keypoint set and pose estimator for the
-whole upper body) and `ptus-no-lgmd` (no local-global decomposition, no refining warp).
+Pipeline: face-body motion decomposition (eq. 1-5), local-global face motion (eq. 6-7),
+coarse-to-fine warping (eq. 8-9, warping.py), face/body feature fusion (fusion.py), OSFV
+generator; objective eq. 10 with L_cam on the face and L_B on the body pose estimator
+(losses.py).
+
+Registered as `ptus` (full), `ptus-no-lgmd` (no local-global decomposition, no refining warp)
+and the two readings of Table 4's "w/o FBLG": `ptus-no-fbmd` (one keypoint set and pose
+estimator for the whole upper body, LGMD kept on it) and `ptus-no-fbmd-lgmd` (one keypoint set
+and pose estimator, no local-global decomposition either).
 """
 
 from __future__ import annotations
@@ -22,7 +29,7 @@ from talkingub.zoo.osfv.discriminator import MultiScaleDiscriminator
 from talkingub.zoo.osfv.generator import ImageGenerator
 from talkingub.zoo.osfv.keypoint_motion import KeypointMotion, KeypointState
 from talkingub.zoo.osfv.model import check_mode
-from talkingub.zoo.osfv.objective import Objective, total
+from talkingub.zoo.osfv.objective import total
 from talkingub.zoo.ptus.config import PTUSConfig
 from talkingub.zoo.ptus.decomposition import (
     SetMotion,
@@ -31,6 +38,8 @@ from talkingub.zoo.ptus.decomposition import (
     local_motion,
     plan_warp,
 )
+from talkingub.zoo.ptus.fusion import FaceBodyFusion, target_box
+from talkingub.zoo.ptus.losses import PTUSObjective
 from talkingub.zoo.ptus.warping import CoarseToFineWarping
 
 CONFIG_ROOT = Path(__file__).parent / "configs"
@@ -72,9 +81,13 @@ class PTUSBase(SynthesisModel):
         face_kp = config.num_face_kp if config.face_body_split else 0
         refine_kp = (face_kp or config.num_kp) if config.local_global else None
         self.warping = CoarseToFineWarping(config, config.num_kp + face_kp, refine_kp)
+        # Combines the refined face features with the body features (no parameters).
+        self.fusion: FaceBodyFusion | None = None
+        if config.fuses_face:
+            self.fusion = FaceBodyFusion(config.fusion_feather)
         self.generator = ImageGenerator(config)
         self.discriminator = MultiScaleDiscriminator(config.discriminator)
-        self.objective = Objective(config)
+        self.objective = PTUSObjective(config)
         self._last: tuple[torch.Tensor, torch.Tensor] | None = None
 
     def parameter_groups(self) -> dict[str, list[nn.Parameter]]:
@@ -118,9 +131,22 @@ class PTUSBase(SynthesisModel):
             face.local = face_displacement_to_image(_local(ref.face, drv.face), drv.box)
         return [body, face]
 
-    def render(self, volume: torch.Tensor, sets: list[SetMotion]) -> torch.Tensor:
-        warped, occlusion = self.warping(volume, plan_warp(sets))
-        return self.generator(warped, occlusion)
+    def face_box(self, src: Observation, drv: Observation, ref: Observation) -> torch.Tensor | None:
+        """The face box in the output frame (for the fusion), when the model fuses."""
+        if self.fusion is None or src.box is None or drv.box is None or ref.box is None:
+            return None
+        return target_box(src.box, drv.box, ref.box)
+
+    def render(
+        self, volume: torch.Tensor, sets: list[SetMotion], face_box: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """Warp (eq. 8-9), fuse the refined face features into the body features inside
+        `face_box` (fusion.py), decode. Without fusion the most refined volume is decoded."""
+        warped = self.warping(volume, plan_warp(sets))
+        features = warped.final
+        if self.fusion is not None and warped.refined is not None and face_box is not None:
+            features = self.fusion(warped.initial, warped.refined, face_box)
+        return self.generator(features, warped.occlusion)
 
     def _face(self, frame: Frame) -> torch.Tensor:
         if frame.face is None or frame.box is None:
@@ -134,7 +160,8 @@ class PTUSBase(SynthesisModel):
         src_frame, drv_frame = _frames(batch, "source"), _frames(batch, "driving")
         canonical = self.canonical(src_frame)
         src, drv = self.observe(canonical, src_frame), self.observe(canonical, drv_frame)
-        pred = self.render(self.appearance(src_frame.image), self.decompose(src, drv, src))
+        volume = self.appearance(src_frame.image)
+        pred = self.render(volume, self.decompose(src, drv, src), self.face_box(src, drv, src))
         self._last = (pred.detach(), drv_frame.image)
         losses = self.objective.image_terms(pred, drv_frame.image, self.discriminator)
         losses.update(self._regularizers(drv, drv_frame))
@@ -143,18 +170,18 @@ class PTUSBase(SynthesisModel):
         return out
 
     def _regularizers(self, drv: Observation, frame: Frame) -> dict[str, torch.Tensor]:
+        """L_E, L_kp, L_delta per keypoint set; L_cam on the face and L_B on the body pose."""
         cfg, eq = self.config.loss, self.config.equivariance
         out = {
             f"body_{k}": v
             for k, v in self.body.regularizers(drv.body, frame.image, cfg, eq).items()
         }
-        face_pose = drv.body.pose
         if self.face is not None and drv.face is not None:
-            face_terms = self.face.regularizers(drv.face, self._face(frame), cfg, eq)
+            face_crop = self._face(frame)
+            face_terms = self.face.regularizers(drv.face, face_crop, cfg, eq)
             out.update({f"face_{k}": v for k, v in face_terms.items()})
-            face_pose = drv.face.pose
-        teacher_input = frame.face if frame.face is not None else frame.image
-        out.update(self.objective.head_pose(face_pose, teacher_input))
+            out.update(self.objective.head_pose(drv.face.pose, face_crop))  # L_cam
+        out.update(self.objective.body_pose(drv.body.pose, frame.image))  # L_B
         return out
 
     def discriminator_losses(self, batch: Batch) -> dict[str, torch.Tensor]:
@@ -185,7 +212,8 @@ class PTUSBase(SynthesisModel):
             if first is None:
                 first = drv
             ref = src if mode == "absolute" else first
-            frames.append(self.render(volume, self.decompose(src, drv, ref)))
+            face_box = self.face_box(src, drv, ref)
+            frames.append(self.render(volume, self.decompose(src, drv, ref), face_box))
         return torch.stack(frames, dim=1)
 
 
@@ -208,18 +236,44 @@ def _driving_frame(driving: torch.Tensor, extra: dict[str, Any], t: int) -> Fram
 
 @register_model("ptus", PTUSConfig, CONFIG_ROOT / "ptus")
 class PTUS(PTUSBase):
-    """Full PTUS: face-body and local-global motion decomposition, coarse-to-fine warping."""
+    """Full PTUS: face-body and local-global motion decomposition, coarse-to-fine warping,
+    face/body feature fusion, L_cam + L_B."""
 
 
 @register_model("ptus-no-fbmd", PTUSConfig, CONFIG_ROOT / "ptus-no-fbmd")
 class PTUSNoFBMD(PTUSBase):
-    """Table 4 "w/o FBMD": one keypoint set and pose estimator for the whole upper body."""
+    """Table 4 "w/o FBLG", reading 1: one keypoint set and pose estimator, LGMD kept.
+
+    Follows "When removing FBLG (w/o FBLG), the ablation model uses only one pose estimator
+    for the whole upperbody" literally: only the face-body split goes. There is no face set,
+    so eq. 7 is applied to the single upper-body set (its m_l = e_D - R_D R_S^-1 e_S drives
+    the refining network, eq. 9) and the refined volume is decoded whole (no face region to
+    fuse). The single estimator is the body one: L_B only, no L_cam.
+    """
 
     switches = (False, True)
 
 
+@register_model("ptus-no-fbmd-lgmd", PTUSConfig, CONFIG_ROOT / "ptus-no-fbmd-lgmd")
+class PTUSNoFBMDLGMD(PTUSBase):
+    """Table 4 "w/o FBLG", reading 2: one keypoint set and pose estimator, no LGMD either.
+
+    Follows the ablation's name, "FBLG" = FB(MD) + LG(MD), and "we compare PTUS to two
+    ablation models where FBMD and LFMD are removed": LGMD decomposes "the 3D face motion
+    into global and local motions" (eq. 6-7 use the face set's R^fa, e^fa), which does not
+    exist without the face-body split, so it goes too. What remains is OSFV's pipeline on the
+    upper body (one motion network, no refinement, no fusion) with PTUS's objective: L_rec
+    and L_B on the single (body) estimator.
+    """
+
+    switches = (False, False)
+
+
 @register_model("ptus-no-lgmd", PTUSConfig, CONFIG_ROOT / "ptus-no-lgmd")
 class PTUSNoLGMD(PTUSBase):
-    """Table 4 "w/o LGMD": the whole face motion enters the first motion network; no refinement."""
+    """Table 4 "w/o LGMD": the whole face motion enters the first motion network; no
+    refinement, so no refined face features to fuse. Follows "the drop in performance when
+    removing LGMD (w/o LGMD), illustrates that the decomposition of facial motions into
+    global and local components in PTUS is required"."""
 
     switches = (True, False)

@@ -14,12 +14,7 @@ from talkingub.models.base import Batch, SynthesisModel
 from talkingub.models.registry import register_model
 from talkingub.zoo.keypoint_common.animation import animate_sequence, check_mode
 from talkingub.zoo.keypoint_common.motion import movement_scale, relative_points
-from talkingub.zoo.keypoint_common.training import (
-    LazyPerceptual,
-    build_adam,
-    optimizer_step,
-    sum_losses,
-)
+from talkingub.zoo.keypoint_common.training import LazyPerceptual, build_adam, sum_losses
 from talkingub.zoo.tpsmm.avd import KeypointAVD, avd_losses
 from talkingub.zoo.tpsmm.bg_motion_predictor import BGMotionPredictor
 from talkingub.zoo.tpsmm.config import TPSMMConfig
@@ -76,25 +71,12 @@ class TPSMM(SynthesisModel):
         """Adam per group: `config.optim` for the networks, `config.avd` for the AVD network."""
         return build_adam(self.parameter_groups(), self.config.optim, self.config.avd)
 
-    def train_step(
-        self, batch: Batch, optimizers: dict[str, torch.optim.Optimizer]
-    ) -> dict[str, float]:
-        out: dict[str, float] = {}
-        if "generator" in optimizers:
-            out.update(
-                optimizer_step(
-                    "generator",
-                    self.generator_losses,
-                    batch,
-                    optimizers["generator"],
-                    self.clip_gradients,
-                )
-            )
-        if "avd" in optimizers:
-            out.update(optimizer_step("avd", self.avd_losses, batch, optimizers["avd"]))
-        return out
+    def losses(self, group: str, batch: Batch) -> dict[str, torch.Tensor]:
+        """The generator group as usual; `avd`: the AVD stage (after the generator)."""
+        return self.avd_losses(batch) if group == "avd" else super().losses(group, batch)
 
     def clip_gradients(self) -> None:
+        """train.py: infinity-norm clipping of the motion modules' gradients."""
         limit = self.config.optim.grad_clip_inf_norm
         if limit > 0:
             for module in self.motion_modules():

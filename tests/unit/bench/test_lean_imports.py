@@ -14,7 +14,7 @@ BUILD_ONLY = ("mediapipe", "dlib", "yt_dlp", "scenedetect")
 SCRIPT = """
 import json, sys
 import talkingub.bench.runner, talkingub.bench.train, talkingub.bench.evaluate
-import talkingub.bench.tables, talkingub.bench.figures, talkingub.bench.events
+import talkingub.bench.leaderboard, talkingub.bench.figures, talkingub.bench.events
 from talkingub.cli import main
 for args in (["bench", "--help"], ["bench", "run", "--help"], ["bench", "train", "--help"]):
     try:

@@ -7,9 +7,10 @@ from __future__ import annotations
 import ast
 import re
 import sys
-import tomllib
 from importlib.metadata import packages_distributions
 from pathlib import Path
+
+import tomllib
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -97,7 +98,9 @@ def distributions_of(module: str) -> set[str]:
 def test_every_imported_module_comes_from_a_declared_distribution() -> None:
     required, _ = imported_modules(REPO / "talkingub")
     names = set(declared())
-    undeclared = {m: sorted(distributions_of(m)) for m in required if not distributions_of(m) & names}
+    undeclared = {
+        m: sorted(distributions_of(m)) for m in required if not distributions_of(m) & names
+    }
     assert not undeclared, f"imported but not declared in pyproject.toml: {undeclared}"
 
 

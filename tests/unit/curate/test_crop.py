@@ -1,4 +1,5 @@
-"""Crop box math: one square box per clip, inside the frame, holding the upper-body union."""
+"""Crop box math: one square box per clip, inside the frame, holding the upper-body union
+(and the crop decisions made from it in `filters`: splitting a run, refusing a crop)."""
 
 from __future__ import annotations
 
@@ -8,15 +9,8 @@ import itertools
 import pytest
 
 from talkingub.curate.config import CropConfig, FilterConfig
-from talkingub.curate.crop import (
-    CropBox,
-    clip_face,
-    face_crop,
-    in_crop,
-    plan_crop,
-    split_by_fit,
-    upper_body_box,
-)
+from talkingub.curate.crop import CropBox, clip_face, face_crop, in_crop, upper_body_box
+from talkingub.curate.filters import plan_crop, split_by_fit
 from tests.unit.curate.synthetic import passing
 
 C = CropConfig()

@@ -1,5 +1,6 @@
 """`evaluate_folders` end to end on small synthetic folders: FVD through the pipeline (and the
-bench scorer) with a test-written TorchScript I3D, and metrics whose dependencies are missing
+bench scorer) with a test-written TorchScript I3D, all clips or the first per video, items of
+unequal length refused (or truncated on request), and metrics whose dependencies are missing
 reported as n/a with the reason instead of stopping the evaluation."""
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ import pytest
 import torch
 from rich.console import Console
 
-from talkingub.errors import DependencyError
-from talkingub.metrics import FrechetVideoDistance, evaluate_folders, summary_table
+from talkingub.errors import ConfigError, DependencyError
+from talkingub.metrics import FrechetVideoDistance, MetricScorer, evaluate_folders, summary_table
+from talkingub.metrics.media import FrameCountError
 from talkingub.vision import backends
 from talkingub.vision.base import BACKENDS
 from tests.unit.metrics.fakes import smooth_frames, write_frame_folder, write_i3d
@@ -41,10 +43,13 @@ def folders(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-def whole_video_fvd(i3d: Path) -> FrechetVideoDistance:
-    """The reference: each whole video handed to the metric at once."""
+def whole_video_fvd(i3d: Path, first_only: bool = False) -> FrechetVideoDistance:
+    """The reference: each whole video handed to the metric at once (or, by hand, its first
+    4-frame clip)."""
     fvd = FrechetVideoDistance(weights=i3d, clip_length=4)
     for pred, target in VIDEOS.values():
+        if first_only:
+            pred, target = pred[:4], target[:4]
         fvd.update(chw(target), real=True)
         fvd.update(chw(pred), real=False)
     return fvd
@@ -62,7 +67,8 @@ def test_fvd_through_evaluate_folders_scores_the_clips_of_whole_videos(folders: 
     )
     fvd = {r.name: r for r in ev.results}["fvd"]
     expected = whole_video_fvd(i3d)
-    assert fvd.frames == 4 and fvd.contract == {"clip_length": 4, "samples": "clips"}
+    assert fvd.frames == 4
+    assert fvd.contract == {"clip_length": 4, "clips": "all", "samples": "clips"}
     assert fvd.backend_version.startswith("i3d.pt@")
     assert float(expected.compute()) > 0
     assert fvd.value == pytest.approx(float(expected.compute()), rel=1e-6)
@@ -75,6 +81,92 @@ def test_fvd_through_evaluate_folders_scores_the_clips_of_whole_videos(folders: 
     )
     assert math.isnan(too_long.results[0].value)
     assert "at least 2 samples" in too_long.results[0].note
+
+
+def test_fvd_first_clip_per_video_is_stylegan_v_protocol(folders: Path) -> None:
+    i3d = folders / "i3d.pt"
+    ev = evaluate_folders(
+        folders / "pred",
+        folders / "gt",
+        metrics=("fvd",),
+        size=None,
+        batch=3,  # the first clip spans two batches
+        options={"fvd": {"weights": str(i3d), "clip_length": 4, "clips": "first"}},
+    )
+    (fvd,) = ev.results
+    expected = whole_video_fvd(i3d, first_only=True)
+    assert fvd.frames == 2 and fvd.contract["clips"] == "first"  # one clip per video
+    assert int(expected.fake_n) == 2
+    assert fvd.value == pytest.approx(float(expected.compute()), rel=1e-6)
+    assert fvd.value != pytest.approx(float(whole_video_fvd(i3d).compute()), rel=1e-3)
+    direct = FrechetVideoDistance(weights=i3d, clip_length=4, clips="first")
+    for pred, target in VIDEOS.values():
+        direct.update(chw(target), real=True)  # a whole video: only its first clip
+        direct.update(chw(pred), real=False)
+    assert int(direct.real_n) == 2
+    assert float(direct.compute()) == pytest.approx(fvd.value, rel=1e-6)
+    with pytest.raises(ConfigError, match="clips must be one of"):
+        FrechetVideoDistance(weights=i3d, clips="middle")  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="module")
+def unequal(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """pred/clip: 12 frames; gt/clip: 20 frames."""
+    root = tmp_path_factory.mktemp("unequal")
+    write_frame_folder(root / "pred" / "clip", smooth_frames(20, 12))
+    write_frame_folder(root / "gt" / "clip", smooth_frames(21, 20))
+    return root
+
+
+def test_unequal_lengths_are_an_error_naming_both_unless_truncate(unequal: Path) -> None:
+    for pred, gt, counts in (("pred", "gt", (12, 20)), ("gt", "pred", (20, 12))):
+        with pytest.raises(FrameCountError) as caught:
+            evaluate_folders(
+                unequal / pred,
+                unequal / gt,
+                metrics=("l1",),
+                size=None,
+                batch=5,
+            )
+        message = str(caught.value)
+        assert "\n" not in message and "video clip" in message
+        assert f"prediction has {counts[0]} frames, the ground truth {counts[1]}" in message
+        assert "--truncate" in message
+        assert isinstance(caught.value, ConfigError)
+    ev = evaluate_folders(
+        unequal / "pred", unequal / "gt", metrics=("l1",), size=None, truncate=True
+    )
+    assert ev.frames == 12 and ev.results[0].frames == 12 and ev.config.truncate
+    capped = evaluate_folders(  # max_frames applies to both before they are compared
+        unequal / "pred", unequal / "gt", metrics=("l1",), size=None, max_frames=10
+    )
+    assert capped.frames == 10
+
+
+def test_the_cli_reports_unequal_lengths_in_one_line_or_truncates(unequal: Path) -> None:
+    from click.testing import CliRunner
+
+    from talkingub.cli import main
+
+    args = ["metrics", str(unequal / "pred"), str(unequal / "gt"), "-m", "l1", "--size", "0"]
+    failed = CliRunner().invoke(main, args)
+    assert failed.exit_code == ConfigError.exit_code
+    lines = [line for line in failed.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and "12 frames, the ground truth 20" in lines[0], failed.output
+    passed = CliRunner().invoke(main, [*args, "--truncate"])
+    assert passed.exit_code == 0, passed.output
+    assert "1 item(s), 12 frame pairs" in passed.output
+
+
+def test_the_scoring_core_refuses_references_of_another_length() -> None:
+    scorer = MetricScorer(("l1",), lambda name: {})
+    pred = smooth_frames(30, 5)
+    with pytest.raises(
+        FrameCountError, match="video 7: the prediction has 5 frames, the source reference 1"
+    ):
+        scorer.update(7, pred, {"driving": smooth_frames(31, 5), "source": pred[:1]})
+    with pytest.raises(FrameCountError, match="the ground truth 4"):
+        scorer.update(7, pred, {"driving": smooth_frames(31, 4)})
 
 
 def test_bench_scorer_feeds_fvd_whole_videos(folders: Path) -> None:

@@ -51,9 +51,10 @@ def test_l1_psnr_ssim_match_reference() -> None:
 
 
 def test_ssim_matches_scikit_image_at_256px() -> None:
-    # Same Gaussian window (σ=1.5, 11 px) and population covariances; the border differs
-    # (torchmetrics pads then crops, scikit-image filters with reflection then crops), which
-    # moves the value by < 0.01 at 256 px.
+    # Same Gaussian window (σ=1.5, 11 px) and population covariances; with the default
+    # border="reflect" (torchmetrics reflect-pads by 5 px and averages the whole map, while
+    # scikit-image averages only the windows inside the image) the value moves by < 0.01 at
+    # 256 px; border="valid" is scikit-image's (tests/unit/metrics/test_contracts.py).
     target = images(5, n=1, size=256)
     noise = torch.rand(target.shape, generator=torch.Generator().manual_seed(6)) * 0.1
     pred = (target + noise).clamp(0, 1)
@@ -71,6 +72,7 @@ def test_ssim_matches_scikit_image_at_256px() -> None:
         for i in range(1)
     ]
     assert float(ssim(pred, target)) == pytest.approx(np.mean(ref), abs=1e-2)
+    assert float(ssim(pred, target, border="valid")) == pytest.approx(np.mean(ref), abs=1e-5)
     assert float(ssim(target, target)) == pytest.approx(1.0)
 
 

@@ -11,6 +11,7 @@ import torch
 import torch.nn.functional as F
 
 from talkingub import create_model
+from talkingub.bench.train import make_step
 from talkingub.errors import ConfigError
 from talkingub.zoo.lia.discriminator import minibatch_stddev
 from talkingub.zoo.lia.model import LIA
@@ -224,11 +225,11 @@ def test_tiny_lia_overfits_real_presenter_frames(presenter_chest_up_mp4: Path) -
     model = create_model(
         "lia", "tiny", perceptual="off", losses={"l1": 1.0, "perceptual": 0.0, "adversarial": 0.0}
     )
-    optimizers = {"generator": model.build_optimizers()["generator"]}
+    step = make_step(model, {"generator": model.build_optimizers()["generator"]})
     before = reconstruction_l1(model, source, driving)
     model.train()
     for _ in range(OVERFIT_STEPS):
-        losses = model.train_step({"source": source, "driving": driving}, optimizers)
+        losses = step({"source": source, "driving": driving})
     assert set(losses) == {"generator/l1", "generator/total"}
     after = reconstruction_l1(model.eval(), source, driving)
     assert after * OVERFIT_FACTOR < before, (before, after)

@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from talkingub import create_model
+from talkingub.bench.train import make_step
 from talkingub.zoo.mraa.avd import regions_to_vector, vector_to_regions
 from talkingub.zoo.mraa.bg_motion_predictor import BGMotionPredictor
 from talkingub.zoo.mraa.config import BGPredictorConfig
@@ -110,7 +111,7 @@ def test_avd_step_trains_only_the_avd_network() -> None:
     region_before = [p.detach().clone() for p in model.region_predictor.parameters()]
     avd_before = [p.detach().clone() for p in model.avd_network.parameters()]
     batch = {"source": torch.rand(4, 3, 64, 64), "driving": torch.rand(4, 3, 64, 64)}
-    losses = model.train_step(batch, {"avd": opt})
+    losses = make_step(model, {"avd": opt})(batch)
     assert set(losses) == {"avd/rec_shift", "avd/rec_affine", "avd/total"}
     assert all(
         torch.equal(a, b) for a, b in zip(region_before, model.region_predictor.parameters())

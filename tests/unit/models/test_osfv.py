@@ -13,6 +13,7 @@ import torch
 import torch.nn.functional as F
 
 from talkingub import create_model
+from talkingub.bench.train import make_step
 from talkingub.errors import WeightsMissingError
 from talkingub.models.registry import load_model_config, model_spec
 from talkingub.zoo.osfv.config import EquivarianceConfig, LossConfig
@@ -126,7 +127,7 @@ def test_state_dict_round_trip_excludes_frozen_teachers() -> None:
     model = create_model("osfv", "tiny", perceptual="off")
     batch = {"source": torch.rand(2, 3, 64, 64), "driving": torch.rand(2, 3, 64, 64)}
     optimizers = {g: torch.optim.Adam(p, lr=1e-3) for g, p in model.parameter_groups().items()}
-    model.train_step(batch, optimizers)
+    make_step(model, optimizers)(batch)
     state = model.state_dict()
     assert not any("vgg" in k or "hopenet" in k for k in state)
     clone = create_model("osfv", "tiny", perceptual="off")
@@ -190,7 +191,8 @@ def _overfit(name: str, video: Path, steps: int) -> tuple[float, float]:
         g: torch.optim.Adam(p, lr=2e-3, betas=cfg.optim.betas)
         for g, p in model.parameter_groups().items()
     }
-    history = [model.train_step(batch, optimizers)["generator/l1"] for _ in range(steps)]
+    step = make_step(model, optimizers)
+    history = [step(batch)["generator/l1"] for _ in range(steps)]
     return history[0], float(np.mean(history[-10:]))
 
 

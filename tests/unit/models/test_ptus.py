@@ -17,7 +17,7 @@ from talkingub.zoo.ptus.decomposition import SetMotion, face_to_image, local_mot
 from tests.unit.models.test_osfv import OVERFIT_FACTOR, OVERFIT_STEPS, overfit
 from tests.unit.models.test_zoo import make_batch
 
-VARIANTS = ("ptus", "ptus-no-fbmd", "ptus-no-lgmd")
+VARIANTS = ("ptus", "ptus-no-fbmd", "ptus-no-fbmd-lgmd", "ptus-no-lgmd")
 
 
 def rot(yaw: float, pitch: float, roll: float) -> torch.Tensor:
@@ -151,10 +151,14 @@ def test_full_ptus_runs_the_refining_network_on_the_local_face_motion() -> None:
 def test_paper_parameter_accounting_of_the_variants() -> None:
     osfv, full = paper_model("osfv"), paper_model("ptus")
     no_fbmd, no_lgmd = paper_model("ptus-no-fbmd"), paper_model("ptus-no-lgmd")
+    no_both = paper_model("ptus-no-fbmd-lgmd")
     branch = params(osfv.motion)  # keypoint detector + pose/expression estimator
     assert params(full.face) == params(full.body) == branch
     assert params(full) - params(no_fbmd) == branch + params(full.warping) - params(no_fbmd.warping)
     assert params(full) - params(no_lgmd) == params(full.warping.refine)
+    assert params(no_fbmd) - params(no_both) == params(no_fbmd.warping.refine)
+    assert params(no_both) == params(osfv)  # OSFV's modules on the upper body
+    assert params(full.fusion) == 0  # the fusion adds no parameters
     assert params(full.appearance) + params(full.generator) == params(osfv.appearance) + params(
         osfv.generator
     )

@@ -11,6 +11,8 @@ import torch
 import torchvision
 
 from talkingub import create_model
+from talkingub.bench.protocol import ScheduleConfig
+from talkingub.bench.train import make_step
 from talkingub.zoo.tpsmm.config import DropoutSchedule
 from talkingub.zoo.tpsmm.dense_motion import dropout_softmax
 from talkingub.zoo.tpsmm.losses import background_loss
@@ -147,10 +149,13 @@ def test_background_loss_is_zero_for_inverse_affines(tiny: TPSMM) -> None:
 def test_training_step_clips_motion_gradients_and_reports_the_losses() -> None:
     torch.manual_seed(0)
     model = create_model("tpsmm", "tiny", perceptual="off")
-    model.set_epoch(5)  # inside the dropout ramp
     opt = torch.optim.SGD(model.parameter_groups()["generator"], lr=0.0)
+    # as many bench steps as epochs: step 5 falls in epoch 5, inside the dropout ramp
+    schedule = ScheduleConfig(steps=model.config.optim.epochs, lr_milestones=False)
+    step = make_step(model, {"generator": opt}, schedule)
     batch = {"source": torch.rand(2, 3, 64, 64), "driving": torch.rand(2, 3, 64, 64)}
-    losses = model.train_step(batch, {"generator": opt})
+    losses = step(batch, index=5)
+    assert model.epoch == 5
     assert {"generator/equivariance_value", "generator/warp_loss", "generator/bg"} <= set(losses)
     largest = max(
         p.grad.abs().max().item()

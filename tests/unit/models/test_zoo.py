@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from talkingub import create_model, list_models
+from talkingub.bench.train import make_step
 
 MODELS = list_models()
 FRAMES = 3
@@ -50,11 +51,13 @@ def reconstruct_inputs(
 
 def test_registry_lists_every_model() -> None:
     expected = ["fomm", "mraa", "tpsmm", "lia", "osfv", "ptus", "ptus-no-fbmd", "ptus-no-lgmd"]
+    expected.append("ptus-no-fbmd-lgmd")  # PTUS Table 4 "w/o FBLG", second reading
     assert sorted(expected) == MODELS
 
 
 def _tiny_step(name: str, lr: float) -> tuple[dict[str, float], list[str], list[str]]:
-    """One train_step of the tiny model: (losses, changed parameters, changed buffers)."""
+    """One step of the tiny model through the bench's optimisation step (`make_step`):
+    (losses, changed parameters, changed buffers)."""
     torch.manual_seed(0)
     model = create_model(name, "tiny")
     model.train()
@@ -63,7 +66,7 @@ def _tiny_step(name: str, lr: float) -> tuple[dict[str, float], list[str], list[
     }
     params = {k: v.detach().clone() for k, v in model.named_parameters()}
     buffers = {k: v.detach().clone() for k, v in model.named_buffers() if v.is_floating_point()}
-    losses = model.train_step(make_batch(model.config), optimizers)
+    losses = make_step(model, optimizers)(make_batch(model.config))
     changed = [k for k, v in model.named_parameters() if not torch.equal(params[k], v)]
     moved = [k for k, v in model.named_buffers() if k in buffers and not torch.equal(buffers[k], v)]
     return losses, changed, moved
@@ -72,7 +75,7 @@ def _tiny_step(name: str, lr: float) -> tuple[dict[str, float], list[str], list[
 @pytest.mark.parametrize("name", MODELS)
 def test_tiny_train_step_updates_weights(name: str) -> None:
     losses, changed, _ = _tiny_step(name, lr=1e-3)
-    assert losses, "train_step returned no losses"
+    assert losses, "the training step returned no losses"
     assert all(math.isfinite(v) for v in losses.values()), losses
     assert changed, "no parameter changed after one optimizer step"
 

@@ -5,7 +5,11 @@ scored frames, or the mean of per-video values with `averaging="video"`); set-le
 (FID/FVD) come from `summary.json`. Several seeds give mean ± 95% interval (Student t).
 Arrows follow each metric's direction, the best value per column is bold, and the paper's
 published numbers (`talkingub/presets/paper/ptus.yaml`, PTUS Tables 1/3/4) are a separate
-block beside ours.
+block beside ours. Reference rows (`talkingub.bench.references`: copy-source, copy-driving;
+read from `OUT/references/<name>/eval/`) have the same columns in a block of their own
+("References": a Markdown table, rows after a LaTeX rule, `block = references` in the CSV);
+they are never bold and never ranked with the methods. A value of +inf (PSNR of an exact
+copy) is shown as ∞.
 """
 
 from __future__ import annotations
@@ -25,7 +29,21 @@ from talkingub.presets import preset_path
 PAPER_FILE = preset_path("paper", "ptus")
 # The tables use booktabs' rules (\toprule, \midrule, \bottomrule): the .tex says so first.
 LATEX_PREAMBLE_NOTE = "% requires \\usepackage{booktabs}\n"
-TASK_LABEL = {"same": "same id.", "same_excl0": "same id. (w/o frame 0)", "cross": "cross id."}
+TASK_LABEL = {
+    "same": "same id.",
+    "same_excl0": "same id. (w/o frame 0)",
+    "cross": "cross id.",
+    "far": "far pairs",
+}
+REFERENCES_TITLE = "References (not ranked)"
+REFERENCES_NOTE = (
+    "Trivial outputs scored by the same code on the same lists. copy-source: the source "
+    "frame repeated; a method must beat it to show it learned motion. copy-driving: the "
+    "driving frame; on same-identity lists and far pairs it is the ground truth (the bound no "
+    "method passes: L1 0, the best PSNR/SSIM the metrics give; its detector metrics are the "
+    "detectors' floor), on cross-identity lists it shows the driving person (perfect motion, "
+    "the wrong identity: its identity metrics are those of a method that ignores the source)."
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -34,19 +52,32 @@ class Tables:
     latex: Path
     csv: Path
     scores: pd.DataFrame  # method, task, metric, mean, ci95, n, higher_is_better
+    references: pd.DataFrame = dataclasses.field(default_factory=pd.DataFrame)  # same columns
 
 
 def eval_dirs(bench_dir: Path, methods: tuple[str, ...]) -> list[Path]:
     return [d for m in methods for d in sorted((bench_dir / m).glob("seed-*/eval")) if d.is_dir()]
 
 
-def load_per_video(bench_dir: Path, methods: tuple[str, ...]) -> pd.DataFrame:
-    frames = [pd.read_parquet(d / "per_video.parquet") for d in eval_dirs(bench_dir, methods)]
+def reference_eval_dirs(bench_dir: Path, references: tuple[str, ...]) -> list[Path]:
+    """The evaluations of the references (`OUT/references/<name>/eval`) that exist."""
+    dirs = [bench_dir / "references" / r / "eval" for r in references]
+    return [d for d in dirs if (d / "summary.json").is_file()]
+
+
+def load_per_video(
+    bench_dir: Path, methods: tuple[str, ...], dirs: list[Path] | None = None
+) -> pd.DataFrame:
+    dirs = eval_dirs(bench_dir, methods) if dirs is None else dirs
+    frames = [pd.read_parquet(d / "per_video.parquet") for d in dirs]
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
-def load_summaries(bench_dir: Path, methods: tuple[str, ...]) -> list[dict[str, Any]]:
-    return [json.loads((d / "summary.json").read_text()) for d in eval_dirs(bench_dir, methods)]
+def load_summaries(
+    bench_dir: Path, methods: tuple[str, ...], dirs: list[Path] | None = None
+) -> list[dict[str, Any]]:
+    dirs = eval_dirs(bench_dir, methods) if dirs is None else dirs
+    return [json.loads((d / "summary.json").read_text()) for d in dirs]
 
 
 def aggregate_videos(per_video: pd.DataFrame, averaging: str = "frame") -> pd.DataFrame:
@@ -54,7 +85,7 @@ def aggregate_videos(per_video: pd.DataFrame, averaging: str = "frame") -> pd.Da
     rows = []
     keys = ["method", "seed", "task", "metric"]
     for key, group in per_video.groupby(keys, sort=True):
-        used = group[(group["frames"] > 0) & group["value"].map(math.isfinite)]
+        used = group[(group["frames"] > 0) & ~group["value"].map(_isnan)]
         if used.empty:
             value = math.nan
         elif averaging == "video":
@@ -105,14 +136,19 @@ def over_seeds(values: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
+def _isnan(value: float) -> bool:
+    return math.isnan(float(value))
+
+
 def mean_ci(values: list[float]) -> tuple[float, float, int]:
-    """Mean and half-width of the 95% Student-t interval over finite values (nan if n < 2)."""
-    finite = [v for v in values if math.isfinite(v)]
+    """Mean and half-width of the 95% Student-t interval over the values that are not nan
+    (interval nan if n < 2 or a value is infinite)."""
+    finite = [v for v in values if not math.isnan(v)]
     n = len(finite)
     if not n:
         return math.nan, math.nan, 0
     mean = sum(finite) / n
-    if n < 2:
+    if n < 2 or not math.isfinite(mean):
         return mean, math.nan, n
     from scipy.stats import t
 
@@ -121,10 +157,15 @@ def mean_ci(values: list[float]) -> tuple[float, float, int]:
 
 
 def compute_scores(
-    bench_dir: Path, methods: tuple[str, ...], averaging: str = "frame"
+    bench_dir: Path,
+    methods: tuple[str, ...],
+    averaging: str = "frame",
+    dirs: list[Path] | None = None,
 ) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
-    per_video = load_per_video(bench_dir, methods)
-    summaries = load_summaries(bench_dir, methods)
+    """Scores over seeds of `methods` (their `seed-*/eval` folders), or of the evaluation
+    folders `dirs` (the references')."""
+    per_video = load_per_video(bench_dir, methods, dirs)
+    summaries = load_summaries(bench_dir, methods, dirs)
     videos = aggregate_videos(per_video, averaging) if not per_video.empty else pd.DataFrame()
     known = set(zip(videos.get("task", []), videos.get("metric", [])))
     values = pd.concat([videos, set_level_rows(summaries, known)], ignore_index=True)
@@ -132,33 +173,49 @@ def compute_scores(
 
 
 def _columns(scores: pd.DataFrame) -> list[tuple[str, str]]:
+    if scores.empty:
+        return []
     order = {t: i for i, t in enumerate(TASK_LABEL)}
     pairs = list(dict.fromkeys(zip(scores["task"], scores["metric"])))
     return sorted(pairs, key=lambda p: order.get(p[0], len(order)))
 
 
-def _best(scores: pd.DataFrame, column: tuple[str, str]) -> float | None:
+def _best(
+    scores: pd.DataFrame, column: tuple[str, str], among: tuple[str, ...] | None = None
+) -> float | None:
     part = scores[(scores["task"] == column[0]) & (scores["metric"] == column[1])]
-    finite = part[part["mean"].map(math.isfinite)]
-    if finite.empty:
+    if among is not None:
+        part = part[part["method"].isin(among)]
+    known = part[~part["mean"].map(_isnan)]
+    if known.empty:
         return None
-    hib = bool(finite["higher_is_better"].iloc[0])
-    return float(finite["mean"].max() if hib else finite["mean"].min())
+    hib = bool(known["higher_is_better"].iloc[0])
+    return float(known["mean"].max() if hib else known["mean"].min())
 
 
-def _cell(scores: pd.DataFrame, method: str, column: tuple[str, str], fmt: str) -> tuple[str, bool]:
+def _cell(
+    scores: pd.DataFrame,
+    method: str,
+    column: tuple[str, str],
+    fmt: str,
+    among: tuple[str, ...] | None = None,
+) -> tuple[str, bool]:
+    """The cell's text, and whether it is the best of the methods `among` (default: all)."""
     part = scores[
         (scores["method"] == method)
         & (scores["task"] == column[0])
         & (scores["metric"] == column[1])
     ]
-    if part.empty or not math.isfinite(part["mean"].iloc[0]):
+    if part.empty or math.isnan(part["mean"].iloc[0]):
         return "n/a", False
     mean, half = float(part["mean"].iloc[0]), float(part["ci95"].iloc[0])
-    text = _number(mean)
+    if math.isinf(mean):
+        text = ("-" if mean < 0 else "") + (r"$\infty$" if fmt == "latex" else "∞")
+    else:
+        text = _number(mean)
     if math.isfinite(half):
         text += (" ± " if fmt != "latex" else r" $\pm$ ") + _number(half)
-    return text, mean == _best(scores, column)
+    return text, mean == _best(scores, column, among)
 
 
 def _number(value: float) -> str:
@@ -177,12 +234,19 @@ def _arrow(scores: pd.DataFrame, column: tuple[str, str], latex: bool = False) -
 
 
 def leaderboard_rows(
-    scores: pd.DataFrame, summaries: list[dict[str, Any]], methods: tuple[str, ...], fmt: str
+    scores: pd.DataFrame,
+    summaries: list[dict[str, Any]],
+    methods: tuple[str, ...],
+    fmt: str,
+    columns: list[tuple[str, str]] | None = None,
+    label: str = "method",
 ) -> tuple[list[str], list[list[str]]]:
-    columns = _columns(scores)
+    """Header and one row per method, the best of `methods` per column bold. `scores` may
+    hold other rows (the references, for the arrows of their columns): never ranked."""
+    columns = _columns(scores) if columns is None else columns
     latex = fmt == "latex"
     header = (
-        ["method"]
+        [label]
         + [
             f"{TASK_LABEL.get(t, t)} {m.upper()} {_arrow(scores, (t, m), latex)}"
             for t, m in columns
@@ -193,11 +257,21 @@ def leaderboard_rows(
     for method in methods:
         row = [method]
         for column in columns:
-            text, best = _cell(scores, method, column, fmt)
+            text, best = _cell(scores, method, column, fmt, among=methods)
             row.append(_bold(text, fmt) if best else text)
         row += _extras(summaries, method)
         body.append(row)
     return header, body
+
+
+def reference_rows(
+    scores: pd.DataFrame, references: tuple[str, ...], columns: list[tuple[str, str]], fmt: str
+) -> list[list[str]]:
+    """One row per reference in the methods' columns: never bold, no parameters or timing."""
+    return [
+        [name, *(_cell(scores, name, column, fmt)[0] for column in columns), "-", "-"]
+        for name in references
+    ]
 
 
 def _bold(text: str, fmt: str) -> str:
@@ -217,7 +291,13 @@ def markdown_table(header: list[str], body: list[list[str]]) -> str:
     return "\n".join(lines + ["| " + " | ".join(r) + " |" for r in body]) + "\n"
 
 
-def latex_table(header: list[str], body: list[list[str]], caption: str) -> str:
+def latex_table(
+    header: list[str],
+    body: list[list[str]],
+    caption: str,
+    references: list[list[str]] | None = None,
+) -> str:
+    """A booktabs table; `references`: rows after a rule and a "references" line."""
     spec = "l" + "r" * (len(header) - 1)
     lines = [
         r"\begin{table}[t]",
@@ -229,6 +309,10 @@ def latex_table(header: list[str], body: list[list[str]], caption: str) -> str:
         r"\midrule",
     ]
     lines += [" & ".join(r) + r" \\" for r in body]
+    if references:
+        title = rf"\multicolumn{{{len(header)}}}{{l}}{{\emph{{{REFERENCES_TITLE}}}}} \\"
+        lines += [r"\midrule", title]
+        lines += [" & ".join(r) + r" \\" for r in references]
     lines += [r"\bottomrule", r"\end{tabular}", r"\end{table}"]
     return "\n".join(lines).replace("_", r"\_").replace(r"\_excl0", "_excl0") + "\n"
 
@@ -261,18 +345,41 @@ def write_tables(
     out_dir: Path | None = None,
     averaging: str = "frame",
     title: str = "talkingub bench",
+    references: tuple[str, ...] = (),
 ) -> Tables:
+    """Tables of `methods` and, in their own block, of those of `references` that were
+    evaluated (`OUT/references/<name>/eval`)."""
     out_dir = out_dir or bench_dir / "tables"
     scores, summaries = compute_scores(bench_dir, methods, averaging)
-    header, body = leaderboard_rows(scores, summaries, methods, "markdown")
+    ref_dirs = reference_eval_dirs(bench_dir, references)
+    refs, _ = compute_scores(bench_dir, (), averaging, ref_dirs)
+    shown = tuple(r for r in references if not refs.empty and r in set(refs["method"]))
+    if shown:  # in the order asked for (tables, CSV, figure legends)
+        order = {name: i for i, name in enumerate(shown)}
+        refs = refs[refs["method"].isin(shown)]
+        refs = refs.sort_values("method", key=lambda m: m.map(order), kind="stable")
+    both = pd.concat([scores, refs], ignore_index=True) if shown else scores
+    columns = _columns(both)
+    header, body = leaderboard_rows(both, summaries, methods, "markdown", columns)
     md = f"# {title}\n\n## Ours\n\n" + markdown_table(header, body)
+    if shown:
+        ref_header = ["reference", *header[1:]]
+        ref_body = reference_rows(both, shown, columns, "markdown")
+        md += f"\n### {REFERENCES_TITLE}\n\n{REFERENCES_NOTE}\n\n"
+        md += markdown_table(ref_header, ref_body)
     md += "\n## Published (PTUS paper)\n\n" + paper_block("markdown")
-    lheader, lbody = leaderboard_rows(scores, summaries, methods, "latex")
-    tex = LATEX_PREAMBLE_NOTE + latex_table(lheader, lbody, f"{title} (ours)")
+    lheader, lbody = leaderboard_rows(both, summaries, methods, "latex", columns)
+    lrefs = reference_rows(both, shown, columns, "latex") if shown else None
+    tex = LATEX_PREAMBLE_NOTE + latex_table(lheader, lbody, f"{title} (ours)", lrefs)
     tex += "\n" + paper_block("latex")
-    csv_rows = scores.assign(task_label=scores["task"].map(lambda t: TASK_LABEL.get(t, t)))
+    blocks = [scores.assign(block="ours")]
+    if shown:
+        blocks.append(refs.assign(block="references"))
+    csv_rows = pd.concat(blocks, ignore_index=True)
+    if not csv_rows.empty:
+        csv_rows = csv_rows.assign(task_label=csv_rows["task"].map(lambda t: TASK_LABEL.get(t, t)))
     paths = (out_dir / "leaderboard.md", out_dir / "leaderboard.tex", out_dir / "leaderboard.csv")
     atomic_write_text(paths[0], md)
     atomic_write_text(paths[1], tex)
     atomic_write_text(paths[2], csv_rows.to_csv(index=False))
-    return Tables(*paths, scores)
+    return Tables(*paths, scores, refs.reset_index(drop=True) if shown else pd.DataFrame())

@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from talkingub.bench.tables import (
+from talkingub.bench.leaderboard import (
     aggregate_videos,
     leaderboard_rows,
     markdown_table,
