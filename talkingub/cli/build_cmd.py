@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from talkingub.cli.defaults import LibraryDefault, field_default, given
+from talkingub.cli.defaults import LibraryDefault, config_option, given, out_folder_option
 from talkingub.cli.fetch_cmd import fetch_config, fetch_options, folder_options, print_summary
 from talkingub.config import merge
 from talkingub.curate.config import BuildConfig, CropConfig, FilterConfig, SplitConfig
@@ -131,17 +131,12 @@ def print_licence_summary(summary: BuildSummary, console: Console) -> None:
 @click.argument(
     "manifest", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path)
 )
-@click.option(
-    "-o",
-    "--out",
-    type=click.Path(file_okay=False, path_type=Path),
-    required=True,
-    help="Output folder.",
-)
+@out_folder_option("Output folder.")
 @click.option(
     "--recipe",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="YAML recipe (default: the Talking-UB protocol, pipelines/talking-ub.yaml).",
+    help="YAML recipe (default: the Talking-UB protocol shipped in the package, "
+    "talkingub/presets/recipes/talking-ub.yaml).",
 )
 @click.option(
     "--stages",
@@ -150,27 +145,27 @@ def print_licence_summary(summary: BuildSummary, console: Console) -> None:
     show_default=True,
     help="Run fetch and processing together or as separate passes.",
 )
-@click.option(
+@config_option(
     "--executor",
-    cls=LibraryDefault,
-    library=lambda: field_default(BuildRun, "executor"),
+    config=BuildRun,
+    field="executor",
     type=click.Choice(["serial", "process", "ray"]),
     help="Where videos are processed.",
 )
 @click.option(
     "--ray-address", help='With --executor ray: "auto" or HOST:PORT of a running cluster.'
 )
-@click.option(
+@config_option(
     "--build-workers",
-    cls=LibraryDefault,
-    library=lambda: field_default(BuildRun, "workers"),
+    config=BuildRun,
+    field="workers",
     type=int,
     help="Videos processed in parallel.",
 )
-@click.option(
+@config_option(
     "--video-timeout",
-    cls=LibraryDefault,
-    library=lambda: field_default(BuildRun, "video_timeout"),
+    config=BuildRun,
+    field="video_timeout",
     type=click.FloatRange(min=0),
     help="Hard limit in seconds per video (process/ray executors kill the worker; 0: none).",
 )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import click
@@ -26,6 +27,19 @@ class LibraryDefault(click.Option):
 
     def get_help_extra(self, ctx: click.Context) -> OptionHelpExtra:
         return {**super().get_help_extra(ctx), "default": str(self.library())}
+
+
+def config_option(*decls: str, config: type, field: str, **kwargs: Any) -> Callable[[Any], Any]:
+    """`click.option` defaulting to None whose help shows `config`'s default for `field`."""
+    return click.option(
+        *decls, cls=LibraryDefault, library=lambda: field_default(config, field), **kwargs
+    )
+
+
+def out_folder_option(help: str) -> Callable[[Any], Any]:
+    """The required `-o/--out` output folder of `fetch` and `build`."""
+    path = click.Path(file_okay=False, path_type=Path)
+    return click.option("-o", "--out", type=path, required=True, help=help)
 
 
 def field_default(config: type, name: str) -> Any:

@@ -10,7 +10,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from talkingub.cli.defaults import LibraryDefault, field_default, given
+from talkingub.cli.defaults import config_option, given, out_folder_option
 from talkingub.fetch import FetchConfig, FetchSummary, run
 
 # Fetch settings whose flag has the field's name and no value of its own: when the flag is
@@ -28,38 +28,38 @@ FETCH_FIELDS = (
 def fetch_options(func: Callable[..., Any]) -> Callable[..., Any]:
     """Options shared by `fetch` and `build` (fetch stage settings)."""
     options = [
-        click.option(
+        config_option(
             "--workers",
-            cls=LibraryDefault,
-            library=lambda: field_default(FetchConfig, "workers"),
+            config=FetchConfig,
+            field="workers",
             type=int,
             help="Rows fetched in parallel.",
         ),
-        click.option(
+        config_option(
             "--max-height",
-            cls=LibraryDefault,
-            library=lambda: field_default(FetchConfig, "max_height"),
+            config=FetchConfig,
+            field="max_height",
             type=int,
             help="Highest video height to download (format cap).",
         ),
-        click.option(
+        config_option(
             "--retries",
-            cls=LibraryDefault,
-            library=lambda: field_default(FetchConfig, "retries"),
+            config=FetchConfig,
+            field="retries",
             type=int,
             help="Extra attempts for transient failures (429, 5xx, network, timeout).",
         ),
-        click.option(
+        config_option(
             "--rate-limit",
-            cls=LibraryDefault,
-            library=lambda: field_default(FetchConfig, "rate_limit"),
+            config=FetchConfig,
+            field="rate_limit",
             type=float,
             help="Requests per minute shared by all workers (0 = no limit).",
         ),
-        click.option(
+        config_option(
             "--socket-timeout",
-            cls=LibraryDefault,
-            library=lambda: field_default(FetchConfig, "socket_timeout"),
+            config=FetchConfig,
+            field="socket_timeout",
             type=float,
             help="Seconds before a stalled connection fails.",
         ),
@@ -76,10 +76,10 @@ def fetch_options(func: Callable[..., Any]) -> Callable[..., Any]:
             is_flag=True,
             help="Copy local files instead of hard-linking them.",
         ),
-        click.option(
+        config_option(
             "--on-invalid-row",
-            cls=LibraryDefault,
-            library=lambda: field_default(FetchConfig, "on_invalid_row"),
+            config=FetchConfig,
+            field="on_invalid_row",
             type=click.Choice(["error", "skip"]),
             help="Refuse a manifest with a bad row, or record the row as skipped.",
         ),
@@ -142,13 +142,7 @@ def print_summary(summary: FetchSummary, console: Console | None = None) -> None
 
 @click.command("fetch")
 @click.argument("manifest", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option(
-    "-o",
-    "--out",
-    type=click.Path(file_okay=False, path_type=Path),
-    required=True,
-    help="Output folder (raw/ videos and fetch.parquet go here).",
-)
+@out_folder_option("Output folder (raw/ videos and fetch.parquet go here).")
 @click.option(
     "--dry-run",
     is_flag=True,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-from types import TracebackType
 from typing import Any
 
 from rich.console import Console
@@ -11,7 +10,6 @@ from rich.progress import (
     BarColumn,
     DownloadColumn,
     MofNCompleteColumn,
-    Progress,
     ProgressColumn,
     Task,
     TaskID,
@@ -20,6 +18,8 @@ from rich.progress import (
     TransferSpeedColumn,
 )
 from rich.text import Text
+
+from talkingub.progress import ProgressBars
 
 
 class _AmountColumn(ProgressColumn):
@@ -37,30 +37,19 @@ class _AmountColumn(ProgressColumn):
         return Text.assemble(self._bytes.render(task), " ", self._speed.render(task))
 
 
-class FetchProgress:
+class FetchProgress(ProgressBars):
     def __init__(self, enabled: bool = True, console: Console | None = None) -> None:
-        self.enabled = enabled
-        self._lock = threading.Lock()
-        self._downloads: dict[str, TaskID] = {}
-        self._rows: TaskID | None = None
-        self._progress = Progress(
+        super().__init__(
             TextColumn("[bold]{task.description}"),
             BarColumn(),
             _AmountColumn(),
             TimeRemainingColumn(),
-            console=console or Console(stderr=True),
-            disable=not enabled,
-            transient=False,
+            enabled=enabled,
+            console=console,
         )
-
-    def __enter__(self) -> FetchProgress:
-        self._progress.__enter__()
-        return self
-
-    def __exit__(
-        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self._progress.__exit__(kind, exc, tb)
+        self._lock = threading.Lock()
+        self._downloads: dict[str, TaskID] = {}
+        self._rows: TaskID | None = None
 
     def start(self, total: int) -> None:
         self._rows = self._progress.add_task("fetch", total=total, kind="rows")
@@ -72,8 +61,8 @@ class FetchProgress:
                 self._progress.remove_task(task)
             if self._rows is not None:
                 self._progress.advance(self._rows)
-        if self.enabled and not outcome.startswith("ok"):
-            self._progress.console.log(f"{video_id}: {outcome}")
+        if not outcome.startswith("ok"):
+            self.log(f"{video_id}: {outcome}")
 
     def bytes_hook(self, video_id: str) -> Any:
         def hook(status: dict[str, Any]) -> None:
