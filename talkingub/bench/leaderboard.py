@@ -117,7 +117,12 @@ def set_level_rows(summaries: list[dict[str, Any]], known: set[tuple[str, str]])
     return pd.DataFrame(rows)
 
 
+SCORE_COLUMNS = ["method", "task", "metric", "mean", "ci95", "n", "higher_is_better"]
+
+
 def over_seeds(values: pd.DataFrame) -> pd.DataFrame:
+    if values.empty:
+        return pd.DataFrame(columns=SCORE_COLUMNS)
     out = []
     for (method, task, metric), group in values.groupby(["method", "task", "metric"], sort=False):
         mean, half, n = mean_ci(group["value"].tolist())
@@ -133,7 +138,7 @@ def over_seeds(values: pd.DataFrame) -> pd.DataFrame:
                 "higher_is_better": hib,
             }
         )
-    return pd.DataFrame(out)
+    return pd.DataFrame(out, columns=SCORE_COLUMNS)
 
 
 def _isnan(value: float) -> bool:
@@ -339,6 +344,12 @@ def paper_block(fmt: str) -> str:
     return (f"% {cite}\n" if fmt == "latex" else f"Source: {cite}.\n\n") + "\n".join(parts)
 
 
+def _stack(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """The rows of `frames` (empty ones left out: pandas would warn), columns of the first."""
+    full = [f for f in frames if not f.empty]
+    return pd.concat(full, ignore_index=True) if full else frames[0]
+
+
 def write_tables(
     bench_dir: Path,
     methods: tuple[str, ...],
@@ -358,7 +369,7 @@ def write_tables(
         order = {name: i for i, name in enumerate(shown)}
         refs = refs[refs["method"].isin(shown)]
         refs = refs.sort_values("method", key=lambda m: m.map(order), kind="stable")
-    both = pd.concat([scores, refs], ignore_index=True) if shown else scores
+    both = _stack([scores, refs]) if shown else scores
     columns = _columns(both)
     header, body = leaderboard_rows(both, summaries, methods, "markdown", columns)
     md = f"# {title}\n\n## Ours\n\n" + markdown_table(header, body)
@@ -375,7 +386,7 @@ def write_tables(
     blocks = [scores.assign(block="ours")]
     if shown:
         blocks.append(refs.assign(block="references"))
-    csv_rows = pd.concat(blocks, ignore_index=True)
+    csv_rows = _stack(blocks)
     if not csv_rows.empty:
         csv_rows = csv_rows.assign(task_label=csv_rows["task"].map(lambda t: TASK_LABEL.get(t, t)))
     paths = (out_dir / "leaderboard.md", out_dir / "leaderboard.tex", out_dir / "leaderboard.csv")

@@ -58,9 +58,11 @@ def dropped_terms(method: str, protocol: Protocol) -> list[str]:
     """Loss terms the opt-out removes from `method`'s config (empty without the flag)."""
     if not protocol.without_pretrained_losses:
         return []
-    from talkingub.models.registry import load_model_config
+    from talkingub.models.registry import load_model_config, model_spec
 
-    return [t.term for t in pretrained_terms(load_model_config(method, protocol.variant))]
+    named = model_spec(method).cls.teacher_terms
+    config = load_model_config(method, protocol.variant)
+    return [name for t in pretrained_terms(config) for name in named.get(t.key, (t.term,))]
 
 
 def missing_weights(methods: Iterable[str], protocol: Protocol) -> dict[str, list[str]]:

@@ -36,6 +36,7 @@ from talkingub.metrics.keypoints import (
     average_keypoint_distance,
     missing_keypoint_rate,
 )
+from talkingub.metrics.media import FrameCountError
 from talkingub.metrics.pixel import (
     LPIPS,
     PSNR,
@@ -63,6 +64,7 @@ __all__ = [
     "Evaluation",
     "EvaluationConfig",
     "FaceLandmarkDistance",
+    "FrameCountError",
     "FrameMetric",
     "FrameScores",
     "FrechetDistance",

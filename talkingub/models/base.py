@@ -59,6 +59,10 @@ class SynthesisModel(nn.Module):
     model_name: ClassVar[str] = ""
     #: animate() modes this method supports.
     animate_modes: ClassVar[tuple[str, ...]] = ("relative",)
+    #: Logged loss terms a pretrained-teacher switch of the config turns on, where they differ
+    #: from the bench's default names (talkingub.bench.pretrained.TERMS), e.g. PTUS's
+    #: `head_pose_loss` drives both L_cam (`head_pose`) and L_B (`body_pose`).
+    teacher_terms: ClassVar[dict[str, tuple[str, ...]]] = {}
 
     def __init__(self, config: Any) -> None:
         super().__init__()

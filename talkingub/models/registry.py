@@ -9,18 +9,21 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from talkingub.config import from_dict, load_yaml
 from talkingub.errors import ConfigError
 from talkingub.models.optim import upgrade_legacy_keys
 from talkingub.registry import Registry
 
+if TYPE_CHECKING:  # torch stays out of importing the registry
+    from talkingub.models.base import SynthesisModel
+
 
 class ModelSpec:
     """What a model registers: its class, its config dataclass and its config folder."""
 
-    def __init__(self, cls: type, config_cls: type, config_dir: Path) -> None:
+    def __init__(self, cls: type[SynthesisModel], config_cls: type, config_dir: Path) -> None:
         self.cls = cls
         self.config_cls = config_cls
         self.config_dir = config_dir

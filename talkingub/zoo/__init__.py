@@ -7,7 +7,7 @@ MODEL_MODULES = (
     "talkingub.zoo.lia",  # lia
     "talkingub.zoo.mraa.model",  # mraa
     "talkingub.zoo.osfv",  # osfv
-    "talkingub.zoo.ptus",  # ptus, ptus-no-fbmd, ptus-no-lgmd
+    "talkingub.zoo.ptus",  # ptus, ptus-no-fbmd, ptus-no-fbmd-lgmd, ptus-no-lgmd
     "talkingub.zoo.tpsmm.model",  # tpsmm
 )
 

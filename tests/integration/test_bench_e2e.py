@@ -2,7 +2,9 @@
 PTUS and two baselines -> evaluation on the fixed lists -> tables; TensorBoard events that
 hold the logged scalars; exact resume after SIGKILL; two torchrun (gloo) processes give the
 metrics of one and train in lockstep; missing pretrained loss weights refuse, the explicit
-opt-out trains and is recorded; training loads none of the build-only libraries."""
+opt-out trains and is recorded; training loads none of the build-only libraries; reference
+rows (copy-source, copy-driving) in every table, equal to a numpy hand computation, scored
+without a checkpoint; the far-pairs list respects its gap and the training holdout."""
 
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import torch
@@ -96,9 +99,11 @@ def test_table_numbers_are_finite_and_re_aggregate_from_per_video(
 ) -> None:
     out, _ = bench
     csv = pd.read_csv(out / "tables" / "leaderboard.csv")
-    assert set(csv["method"]) == set(METHODS)
-    assert csv["mean"].map(math.isfinite).all(), csv
-    per_video = pd.concat(pd.read_parquet(p) for p in out.glob("*/seed-0/eval/per_video.parquet"))
+    ours = csv[csv["block"] == "ours"]  # the methods; the reference rows are the other block
+    assert set(ours["method"]) == set(METHODS)
+    assert ours["mean"].map(math.isfinite).all(), csv
+    evals = [*out.glob("*/seed-0/eval"), *out.glob("references/*/eval")]
+    per_video = pd.concat(pd.read_parquet(p / "per_video.parquet") for p in evals)
     again = aggregate_videos(per_video).set_index(["method", "task", "metric"])["value"]
     for row in csv.itertuples():
         assert row.mean == pytest.approx(again[(row.method, row.task, row.metric)], rel=1e-9)
@@ -413,3 +418,143 @@ def test_gpu_bench_script_runs_at_cpu_scale(tiny_build: Path, tmp_path: Path) ->
         assert row["steps"] == 2 and row["device"].startswith("cpu")
         for key in ("steps_per_s", "peak_memory_mb", "inference_ms_per_frame", "params_m"):
             assert math.isfinite(row[key]) and row[key] > 0, key
+
+
+# --- reference rows and far pairs (issue 16) -----------------------------------------------
+
+
+def _decoded(build: Path, clip_id: str) -> np.ndarray:
+    """Every frame of a kept clip, read from its shard with tarfile + PyAV (not the bench's
+    reader): uint8 [T, H, W, 3]."""
+    import io
+    import tarfile
+
+    import av
+
+    for shard in sorted((build / "shards").glob("*.tar")):
+        with tarfile.open(shard) as tar:
+            if f"{clip_id}.mp4" in tar.getnames():
+                handle = tar.extractfile(f"{clip_id}.mp4")
+                assert handle is not None
+                data = handle.read()
+                with av.open(io.BytesIO(data), mode="r") as container:
+                    return np.stack(
+                        [f.to_ndarray(format="rgb24") for f in container.decode(video=0)]
+                    )
+    raise AssertionError(f"{clip_id} in no shard")
+
+
+def _values(folder: Path) -> pd.Series:
+    table = pd.read_parquet(folder / "per_video.parquet")
+    return table.set_index(["task", "item", "metric"])["value"]
+
+
+def test_reference_rows_are_in_every_table_and_the_bar_chart(bench: tuple[Path, object]) -> None:
+    out, result = bench
+    md = result.table_path.read_text()  # type: ignore[attr-defined]
+    ours, references = md.split("## Published")[0].split("### References (not ranked)")
+    assert all(f"| {m} |" in ours for m in METHODS) and "copy-" not in ours
+    assert "| copy-source |" in references and "| copy-driving |" in references
+    assert "**" not in references  # never ranked
+    tex = (out / "tables" / "leaderboard.tex").read_text()
+    block = tex.split(r"\emph{References (not ranked)}")[1].split(r"\bottomrule")[0]
+    assert "copy-source &" in block and "copy-driving &" in block
+    csv = pd.read_csv(out / "tables" / "leaderboard.csv")
+    refs = csv[csv["block"] == "references"]
+    assert list(dict.fromkeys(refs["method"])) == ["copy-source", "copy-driving"]
+    assert {"same", "same_excl0", "cross"} <= set(refs["task"])  # every table's columns
+    copy = refs[refs["method"] == "copy-driving"].set_index(["task", "metric"])["mean"]
+    assert copy[("same", "l1")] == 0 and copy[("same_excl0", "l1")] == 0  # the bound
+    for name in ("copy-source", "copy-driving"):  # no checkpoint, no training, no videos
+        assert not (out / name).exists()
+        assert not (out / "references" / name / "eval" / "videos").exists()
+    assert (out / "tables" / "bars.png").stat().st_size > 1000
+
+
+def test_reference_scores_equal_a_numpy_hand_computation(
+    bench: tuple[Path, object], tiny_build: Path
+) -> None:
+    """copy-source on a real clip: L1 = mean |source - driving| of the decoded [0, 1] frames,
+    PSNR (w/o frame 0) the mean of -10 log10(MSE) per frame; copy-driving: L1 0."""
+    out, _ = bench
+    lists = EvalLists.from_json((out / "eval_lists.json").read_text())
+    item = lists.same[0]
+    frames = _decoded(tiny_build, item.clip_id).astype(np.float64) / 255
+    assert frames.shape[1:3] == (256, 256)  # the evaluation size: no resizing to mirror
+    source, driving = frames[item.source_frame], frames[list(item.driving_frames)]
+    got = _values(out / "references" / "copy-source" / "eval")
+    assert got[("same", item.item, "l1")] == pytest.approx(np.abs(driving - source).mean())
+    rest = driving[1:]
+    assert got[("same_excl0", item.item, "l1")] == pytest.approx(np.abs(rest - source).mean())
+    mse = ((rest - source) ** 2).mean(axis=(1, 2, 3))
+    assert got[("same_excl0", item.item, "psnr")] == pytest.approx(np.mean(-10 * np.log10(mse)))
+    exact = _values(out / "references" / "copy-driving" / "eval")
+    assert exact[("same", item.item, "l1")] == 0 and exact[("same_excl0", item.item, "l1")] == 0
+
+
+def _far_protocol(folder: Path) -> Path:
+    protocol = yaml.safe_load(preset_path("protocols", "tiny-cpu").read_text())
+    protocol["evaluation"]["lists"] = ["same", "cross", "far_pairs"]
+    path = folder / "far.yaml"
+    path.write_text(yaml.safe_dump(protocol))
+    return path
+
+
+def test_bench_eval_of_a_reference_needs_no_checkpoint_and_scores_far_pairs(
+    tiny_build: Path, tmp_path: Path
+) -> None:
+    from talkingub.bench.data import BuildIndex, ClipStore, PairDataset, PairSpec
+    from talkingub.bench.holdout import TRAIN_HOLDOUT
+    from talkingub.bench.protocol import AugmentConfig
+
+    out = tmp_path / "bench"
+    where = [str(tiny_build), "-o", str(out), "--protocol", str(_far_protocol(tmp_path))]
+    where += ["--methods", "copy-source"]
+    args = [*where, "--no-references"]  # the protocol's references off: copy-source alone
+    trained = CliRunner().invoke(main, ["bench", "train", *where, "--device", "cpu"])
+    assert trained.exit_code == 0, trained.output
+    assert trained.output.strip().splitlines() == [
+        "copy-source: a reference row, nothing to train (`talkingub bench eval` scores it)"
+    ]
+    done = CliRunner().invoke(main, ["bench", "eval", *args, "--device", "cpu", "--no-progress"])
+    assert done.exit_code == 0, done.output
+    assert not list(out.rglob("*.pt"))
+    assert sorted(p.name for p in (out / "references").iterdir()) == ["copy-source"]
+    table = CliRunner().invoke(main, ["bench", "table", *args])
+    assert table.exit_code == 0, table.output
+    assert "| copy-source |" in table.output.split("### References (not ranked)")[1]
+    assert "far pairs L1" in table.output
+
+    # the far pairs: held-back frames of the training clip, >= 2 s apart, with their times
+    lists = EvalLists.from_json((out / "eval_lists.json").read_text())
+    index = BuildIndex(tiny_build)
+    assert lists.far and lists.params["far_pairs"]["min_gap_s"] == 2.0
+    got = _values(out / "references" / "copy-source" / "eval")
+    for item in lists.far:
+        record = index.clips[item.clip_id]
+        assert record.split == "train"
+        held = set(TRAIN_HOLDOUT.held_back(record))
+        assert {item.source_frame, *item.driving_frames} <= held
+        fps = float(record.meta["fps"])
+        assert item.source_time == pytest.approx(item.source_frame / fps, abs=1e-4)
+        for frame, seconds in zip(item.driving_frames, item.driving_times, strict=True):
+            assert seconds == pytest.approx(frame / fps, abs=1e-4)
+            assert abs(frame - item.source_frame) / fps >= 2.0
+        frames = _decoded(tiny_build, item.clip_id).astype(np.float64) / 255
+        source, driving = frames[item.source_frame], frames[list(item.driving_frames)]
+        assert got[("far", item.item, "l1")] == pytest.approx(np.abs(driving - source).mean())
+
+    # the training loader never draws a held-back frame of the real build
+    drawn: list[tuple[str, int]] = []
+
+    class Recording(ClipStore):
+        def frames(self, clip_id: str, indices: list[int]) -> np.ndarray:
+            drawn.extend((clip_id, f) for f in indices)
+            return super().frames(clip_id, indices)
+
+    dataset = PairDataset(Recording(index), PairSpec(64, None, AugmentConfig(), 0), length=40)
+    for i in range(len(dataset)):
+        dataset[i]
+    far = {(i.clip_id, f) for i in lists.far for f in (i.source_frame, *i.driving_frames)}
+    assert drawn and not set(drawn) & far
+    assert all(f not in TRAIN_HOLDOUT.held_back(index.clips[c]) for c, f in drawn)

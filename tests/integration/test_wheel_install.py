@@ -96,7 +96,12 @@ def test_wheel_holds_the_presets_and_imports_from_itself(wheel_env: Path, tmp_pa
     venv_root = wheel_env.parent.resolve()
     assert Path(package).resolve().is_relative_to(venv_root), package
     assert Path(zoo).resolve().is_relative_to(venv_root), zoo
-    assert presets == "['talking-ub'];['paper-gpu', 'tiny-cpu'];['ptus']"
+    shipped = [
+        sorted(f.stem for f in (REPO / "talkingub" / "presets" / kind).glob("*.yaml"))
+        for kind in ("recipes", "protocols", "paper")
+    ]
+    assert presets == ";".join(map(str, shipped))
+    assert "tiny-cpu" in shipped[1] and shipped[0] == ["talking-ub"]
 
 
 def test_wheel_cli_builds_and_benches(

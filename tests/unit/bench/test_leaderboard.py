@@ -88,3 +88,61 @@ def test_the_latex_leaderboard_says_first_that_it_needs_booktabs(tmp_path: Path)
     readme = (Path(__file__).resolve().parents[3] / "README.md").read_text()
     [line] = [x for x in readme.splitlines() if "`leaderboard.tex`" in x]
     assert r"\usepackage{booktabs}" in line
+
+
+def _write_eval(folder: Path, rows: pd.DataFrame, method: str, reference: bool = False) -> None:
+    folder.mkdir(parents=True)
+    rows.assign(method=method).to_parquet(folder / "per_video.parquet")
+    summary = {"method": method, "seed": 0, "totals": [], "params": 0 if reference else 1e6}
+    summary["ms_per_frame"] = None if reference else 1.0
+    (folder / "summary.json").write_text(json.dumps(summary))
+
+
+def test_references_have_their_own_block_in_every_format_and_are_never_ranked(
+    tmp_path: Path,
+) -> None:
+    rows = per_video()
+    for method, group in rows.groupby("method"):
+        _write_eval(tmp_path / str(method) / "seed-0" / "eval", group, str(method))
+    # copy-driving beats every method (L1 0, PSNR at the cap); copy-source does not
+    exact = rows[rows["method"] == "a"].assign(value=[0.0, 100.0, 0.0, 100.0])
+    copy = rows[rows["method"] == "a"].assign(value=[0.5, 9.0, 0.5, 9.0])
+    _write_eval(tmp_path / "references" / "copy-driving" / "eval", exact, "copy-driving", True)
+    _write_eval(tmp_path / "references" / "copy-source" / "eval", copy, "copy-source", True)
+    refs = ("copy-source", "copy-driving", "never-evaluated")
+    tables = write_tables(tmp_path, ("a", "b"), references=refs)
+
+    md = tables.markdown.read_text()
+    ours, rest = md.split("### References (not ranked)")
+    assert "| b | **0.2000** | **30.000** | 1.00 | 1.0 |" in ours and "copy-" not in ours
+    assert "| copy-source | 0.5000 | 9.000 | - | - |" in rest
+    assert "| copy-driving | 0.0000 | 100.0 | - | - |" in rest  # better, yet not bold
+    assert rest.index("copy-source") < rest.index("copy-driving") < rest.index("## Published")
+    assert "never-evaluated" not in md and "**" not in rest.split("## Published")[0]
+
+    tex = tables.latex.read_text()
+    block = tex.split(r"\emph{References (not ranked)}")[1].split(r"\bottomrule")[0]
+    assert r"copy-source & 0.5000 & 9.000 & - & - \\" in block
+    assert r"copy-driving & 0.0000 & 100.0 & - & - \\" in block
+    assert tex.index(r"\textbf{0.2000}") < tex.index("References")
+
+    csv = pd.read_csv(tables.csv)
+    assert set(csv.loc[csv["block"] == "ours", "method"]) == {"a", "b"}
+    refs_csv = csv[csv["block"] == "references"]
+    assert list(dict.fromkeys(refs_csv["method"])) == ["copy-source", "copy-driving"]
+    l1 = refs_csv.set_index(["method", "metric"])["mean"]
+    assert l1[("copy-source", "l1")] == pytest.approx(0.5)
+    assert list(tables.scores["method"].unique()) == ["a", "b"]  # the ranked scores only
+    assert list(tables.references["method"].unique()) == ["copy-source", "copy-driving"]
+
+
+def test_an_infinite_value_is_shown_as_infinity_not_dropped(tmp_path: Path) -> None:
+    rows = per_video()
+    rows.loc[(rows["method"] == "b") & (rows["metric"] == "psnr"), "value"] = math.inf
+    scores = over_seeds(aggregate_videos(rows))
+    assert scores.set_index(["method", "metric"])["mean"][("b", "psnr")] == math.inf
+    _, body = leaderboard_rows(scores, [], ("a", "b"), "markdown")
+    assert "**∞**" in body[1]
+    _, latex = leaderboard_rows(scores, [], ("a", "b"), "latex")
+    assert r"\textbf{$\infty$}" in latex[1]
+    assert mean_ci([math.inf, math.inf])[0] == math.inf

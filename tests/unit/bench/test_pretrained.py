@@ -86,3 +86,14 @@ def test_bench_train_refuses_before_reading_the_build(tmp_path: Path) -> None:
     assert result.exit_code == WeightsMissingError.exit_code, result.output
     assert "talkingub weights fetch vgg19 hopenet" in result.output
     assert not (tmp_path / "out").exists()
+
+
+def test_dropped_terms_name_what_each_ptus_variant_logs() -> None:
+    """PTUS's head-pose switch drives L_cam and L_B; its one-estimator ablations log L_B only."""
+    expected = {
+        "ptus": ["perceptual", "head_pose", "body_pose"],
+        "ptus-no-fbmd": ["perceptual", "body_pose"],
+        "ptus-no-fbmd-lgmd": ["perceptual", "body_pose"],
+    }
+    for method, terms in expected.items():
+        assert dropped_terms(method, _paper(method, without=True)) == terms, method

@@ -133,6 +133,8 @@ def test_paper_config_fuses_and_tiny_keeps_it() -> None:
 class StubTeacher(nn.Module):
     """Offline stand-in for the Hopenet weights: fixed random bin logits from the image."""
 
+    proj: torch.Tensor
+
     def __init__(self, seen: list[tuple[int, ...]]) -> None:
         super().__init__()
         gen = torch.Generator().manual_seed(1)
@@ -153,11 +155,8 @@ def teacher(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, ...]]:
 
 
 def _pose(batch: int = 2, kp: int = 4) -> HeadPose:
-    return HeadPose(
-        *(torch.randn(batch, 66, requires_grad=True) for _ in range(3)),
-        torch.zeros(batch, 3),
-        torch.zeros(batch, kp, 3),
-    )
+    yaw, pitch, roll = (torch.randn(batch, 66, requires_grad=True) for _ in range(3))
+    return HeadPose(yaw, pitch, roll, torch.zeros(batch, 3), torch.zeros(batch, kp, 3))
 
 
 def test_body_pose_loss_is_zero_at_its_target_and_positive_elsewhere() -> None:
