@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from talkingub.bench.holdout import TRAIN_HOLDOUT, Holdout
+from talkingub.bench.holdout import Holdout
 from talkingub.bench.protocol import AugmentConfig
 from talkingub.errors import ConfigError
 from talkingub.manifest.schema import ShardSample, check_build, check_table, output_version
@@ -208,7 +208,7 @@ class PairDataset(torch.utils.data.Dataset[dict[str, torch.Tensor]]):
         spec: PairSpec,
         length: int,
         split: str = "train",
-        holdout: Holdout | None = TRAIN_HOLDOUT,
+        holdout: Holdout | None = None,
     ):
         self.store, self.spec, self.length = store, spec, length
         # the frames pairs are drawn from: never the held-back ones (talkingub.bench.holdout)

@@ -1,11 +1,11 @@
 """The bench's held-back frames of the training clips.
 
 A `talkingub build` splits by identity (train and test persons are disjoint) and keeps no
-clips of a training person aside, so the bench holds some back itself: the sampled frames in
-the last `min(tail_s, max_fraction x duration)` seconds of every training clip. The training
-loader (`PairDataset`) never draws them; the `far_pairs` evaluation list
-(`talkingub.bench.lists`) draws its pairs from them only, so it measures seen persons in
-frames the model has not seen.
+clips of a training person aside, so a protocol that scores the `far_pairs` list holds some
+back itself: the sampled frames in the last `min(tail_s, max_fraction x duration)` seconds
+of every training clip. The training loader (`PairDataset`) then never draws them; the
+`far_pairs` evaluation list (`talkingub.bench.lists`) draws its pairs from them only, so it
+measures seen persons in frames the model has not seen.
 """
 
 from __future__ import annotations
@@ -50,8 +50,15 @@ class Holdout:
         return dataclasses.asdict(self)
 
 
-# The holdout of every bench run: training never sees these frames.
+# The holdout of a bench run that scores the far-pairs list: training never sees these frames.
 TRAIN_HOLDOUT = Holdout()
+
+
+def training_holdout(lists: tuple[str, ...] | list[str]) -> Holdout | None:
+    """What training keeps out under a protocol scoring `lists`: `TRAIN_HOLDOUT` when the
+    far-pairs list is among them, else None (every sampled frame of a training clip trains,
+    as in the paper protocol: the build itself splits by identity)."""
+    return TRAIN_HOLDOUT if "far_pairs" in lists else None
 
 
 def clip_fps(clip: ClipRecord) -> float:

@@ -25,6 +25,7 @@ import torch
 from talkingub.bench import checkpoint as ckpt
 from talkingub.bench import distributed as D
 from talkingub.bench.data import BuildIndex, ClipStore, PairDataset, PairSpec, face_size_of
+from talkingub.bench.holdout import training_holdout
 from talkingub.bench.optim import batch_size_of
 from talkingub.bench.precision import channels_last_enabled, to_channels_last
 from talkingub.bench.pretrained import dropped_terms, model_config, require_weights
@@ -208,7 +209,8 @@ def _loader(ctx: _Context, done: int) -> Iterator[dict[str, torch.Tensor]]:
         seed=job.seed,
     )
     steps = job.protocol.schedule.steps
-    dataset = PairDataset(store, spec, length=steps * batch * world)
+    holdout = training_holdout(job.protocol.evaluation.lists)  # far pairs: never trained on
+    dataset = PairDataset(store, spec, length=steps * batch * world, holdout=holdout)
     ctx.loader_dataset = dataset
     first = ctx.info.rank * batch
     batches = [[s * batch * world + first + b for b in range(batch)] for s in range(done, steps)]

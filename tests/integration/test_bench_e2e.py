@@ -504,8 +504,8 @@ def test_bench_eval_of_a_reference_needs_no_checkpoint_and_scores_far_pairs(
     tiny_build: Path, tmp_path: Path
 ) -> None:
     from talkingub.bench.data import BuildIndex, ClipStore, PairDataset, PairSpec
-    from talkingub.bench.holdout import TRAIN_HOLDOUT
-    from talkingub.bench.protocol import AugmentConfig
+    from talkingub.bench.holdout import TRAIN_HOLDOUT, training_holdout
+    from talkingub.bench.protocol import AugmentConfig, load_protocol
 
     out = tmp_path / "bench"
     where = [str(tiny_build), "-o", str(out), "--protocol", str(_far_protocol(tmp_path))]
@@ -552,7 +552,11 @@ def test_bench_eval_of_a_reference_needs_no_checkpoint_and_scores_far_pairs(
             drawn.extend((clip_id, f) for f in indices)
             return super().frames(clip_id, indices)
 
-    dataset = PairDataset(Recording(index), PairSpec(64, None, AugmentConfig(), 0), length=40)
+    protocol = load_protocol(_far_protocol(tmp_path))
+    holdout = training_holdout(protocol.evaluation.lists)  # what bench train passes
+    assert holdout == TRAIN_HOLDOUT
+    spec = PairSpec(64, None, AugmentConfig(), 0)
+    dataset = PairDataset(Recording(index), spec, length=40, holdout=holdout)
     for i in range(len(dataset)):
         dataset[i]
     far = {(i.clip_id, f) for i in lists.far for f in (i.source_frame, *i.driving_frames)}

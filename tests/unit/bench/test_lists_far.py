@@ -148,3 +148,10 @@ def test_far_pairs_are_added_to_an_existing_list_file_and_then_fixed(tmp_path: P
 def test_no_far_enough_frames_is_an_error_naming_the_holdout() -> None:
     with pytest.raises(ConfigError, match=r"no training clip .* 9.0 s apart .* last 3.0 s"):
         make_lists(FakeIndex(), **PARAMS, far=FarPairsConfig(min_gap_s=9.0))  # type: ignore[arg-type]
+
+
+def test_training_holds_frames_back_only_when_far_pairs_are_scored() -> None:
+    from talkingub.bench.holdout import TRAIN_HOLDOUT, training_holdout
+
+    assert training_holdout(("same", "cross")) is None  # the paper protocol: every frame trains
+    assert training_holdout(("same", "cross", "far_pairs")) is TRAIN_HOLDOUT
