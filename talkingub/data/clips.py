@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, Literal
 
@@ -24,8 +24,8 @@ class TalkingUBClips(torch.utils.data.Dataset[Item]):
     - `frames`: float32 tensor [T, 3, H, W], RGB in [0, 1]; H = W = 256 (the shard's mp4)
       or `size` (antialiased bilinear resize);
     - `face_boxes`: float32 tensor [T, 4], the face box of each returned frame, x0, y0, x1,
-      y1 normalised to the frame (0-1); NaN where the build found no face (possible with
-      `frames="all"`; every sampled frame has one);
+      y1 normalised to the frame (0-1): the build's face track, interpolated between the
+      analysed frames; a NaN row where the sample records no box (null in its JSON);
     - `frame_index`: int64 tensor [T], the clip frame numbers of the returned frames;
     - `clip_id`, `video_id`, `identity` (str), `fps` (float, of the clip).
 
@@ -76,6 +76,11 @@ class TalkingUBClips(torch.utils.data.Dataset[Item]):
             "fps": float(clip.meta["fps"]),
         }
         return self.transform(item) if self.transform is not None else item
+
+    def __iter__(self) -> Iterator[Item]:
+        """The items in order (one process; use a DataLoader for workers)."""
+        for index in range(len(self)):
+            yield self[index]
 
     def frame_indices(self, clip: ClipRecord) -> list[int]:
         """The clip frame numbers an item of `clip` holds."""

@@ -12,11 +12,15 @@ from talkingub.errors import ConfigError
 
 
 def decode_mp4(data: bytes) -> np.ndarray:
-    """Every frame of an encoded video, uint8 RGB [T, H, W, 3] (one sequential decode)."""
+    """Every frame of an encoded video, uint8 RGB [T, H, W, 3] (one sequential decode);
+    bytes PyAV cannot decode, or a video without frames, raise `ConfigError`."""
     import av
 
-    with av.open(io.BytesIO(data), mode="r") as container:
-        frames = [frame.to_ndarray(format="rgb24") for frame in container.decode(video=0)]
+    try:
+        with av.open(io.BytesIO(data), mode="r") as container:
+            frames = [frame.to_ndarray(format="rgb24") for frame in container.decode(video=0)]
+    except av.error.FFmpegError as exc:
+        raise ConfigError(f"not a decodable video: {exc}") from exc
     if not frames:
         raise ConfigError("video has no frames")
     return np.stack(frames)

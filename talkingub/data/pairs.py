@@ -3,6 +3,7 @@ on them (`talkingub.bench.data.PairDataset`)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -69,6 +70,11 @@ class TalkingUBPairs(torch.utils.data.Dataset[dict[str, torch.Tensor]]):
         if self._pairs is None:
             self._pairs = PairDataset(ClipStore(self.index), self.spec, length=self.length)
         return self._pairs[index]
+
+    def __iter__(self) -> Iterator[dict[str, torch.Tensor]]:
+        """The pairs in order (one process; use a DataLoader for workers)."""
+        for index in range(len(self)):
+            yield self[index]
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)

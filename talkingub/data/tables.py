@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 BUILD_JSON = "build.json"
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, eq=False)  # DataFrames have no truth value: compare `is`
 class BuildTables:
     """A build's tables as pandas DataFrames (columns: `talkingub.manifest.schema`
     `OUTPUT_SCHEMAS`), its `build.json` and its folder."""
