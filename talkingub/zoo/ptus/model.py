@@ -65,7 +65,9 @@ class PTUSBase(SynthesisModel):
     animate_modes = ("relative", "absolute")
     #: (face_body_split, local_global) that the registered name stands for.
     switches: ClassVar[tuple[bool, bool]] = (True, True)
-    teacher_terms = {"head_pose_loss": ("head_pose", "body_pose")}  # L_cam and L_B
+    teacher_terms: ClassVar[dict[str, tuple[str, ...]]] = {
+        "head_pose_loss": ("head_pose", "body_pose")
+    }  # L_cam and L_B
 
     def __init__(self, config: PTUSConfig) -> None:
         if (config.face_body_split, config.local_global) != self.switches:
@@ -253,7 +255,9 @@ class PTUSNoFBMD(PTUSBase):
     """
 
     switches = (False, True)
-    teacher_terms = {"head_pose_loss": ("body_pose",)}  # one estimator: L_B only
+    teacher_terms: ClassVar[dict[str, tuple[str, ...]]] = {
+        "head_pose_loss": ("body_pose",)
+    }  # one estimator: L_B only
 
 
 @register_model("ptus-no-fbmd-lgmd", PTUSConfig, CONFIG_ROOT / "ptus-no-fbmd-lgmd")
@@ -269,7 +273,7 @@ class PTUSNoFBMDLGMD(PTUSBase):
     """
 
     switches = (False, False)
-    teacher_terms = {"head_pose_loss": ("body_pose",)}
+    teacher_terms: ClassVar[dict[str, tuple[str, ...]]] = {"head_pose_loss": ("body_pose",)}
 
 
 @register_model("ptus-no-lgmd", PTUSConfig, CONFIG_ROOT / "ptus-no-lgmd")
