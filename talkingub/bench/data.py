@@ -126,6 +126,11 @@ class ClipStore:
         self.max_frames = max_frames
         self._cache: OrderedDict[str, dict[int, np.ndarray]] = OrderedDict()
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled for DataLoader workers without the decoded frames (each worker decodes
+        what it needs): a warm cache would otherwise be copied to every worker."""
+        return {**self.__dict__, "_cache": OrderedDict()}
+
     def frames(self, clip_id: str, indices: list[int]) -> np.ndarray:
         """[T, H, W, 3] uint8 of clip frames `indices` (clip frame numbers)."""
         cached = self._cache.get(clip_id, {})
