@@ -3,7 +3,8 @@
 Each step is the bench's one optimisation step (`talkingub.bench.step`: the model's optimiser
 groups in order under autocast, NaN/inf check, scaled backward, gradient averaging across
 torchrun processes, the model's `clip_gradients` and the protocol's global norm clip, the
-optimiser steps, then the LR schedulers from the model config's milestones). Checkpoints every
+optimiser steps, then the LR schedulers: the protocol's `lr_schedule`, milestones from the
+model config or warm-up + cosine/constant, `talkingub.bench.optim`). Checkpoints every
 `checkpoint_every` steps carry everything needed for an exact resume. Logs: long-format CSV
 (`train_log.csv`: step, name, value, seconds), TensorBoard event files (`events/`), a rich
 progress bar with it/s and ETA (`talkingub.bench.train_log`). What a run may do with a folder
