@@ -23,6 +23,7 @@ from typing import Any
 import pandas as pd
 import yaml
 
+from talkingub.errors import ConfigError
 from talkingub.io.atomic import atomic_write_text
 from talkingub.presets import preset_path
 
@@ -365,6 +366,11 @@ def write_tables(
     ref_dirs = reference_eval_dirs(bench_dir, references)
     refs, _ = compute_scores(bench_dir, (), averaging, ref_dirs)
     shown = tuple(r for r in references if not refs.empty and r in set(refs["method"]))
+    if scores.empty and not shown:
+        raise ConfigError(
+            f"nothing evaluated in {bench_dir} (no seed-*/eval or references/*/eval with "
+            "results): run `talkingub bench eval` first"
+        )
     if shown:  # in the order asked for (tables, CSV, figure legends)
         order = {name: i for i, name in enumerate(shown)}
         refs = refs[refs["method"].isin(shown)]

@@ -31,6 +31,20 @@ def small_manifest(
     return path
 
 
+def peer_build(
+    folder: Path, rows: list[tuple[str, Path, str]], recipe: BuildConfig, workers: int = 2
+) -> Path:
+    """Build `rows` (video id = identity, peer file, split) into `folder/out`."""
+    manifest = folder / "manifest.csv"
+    lines = ["video_id,url,identity,split"]
+    lines += [f"{vid},{path},{vid},{split}" for vid, path, split in rows]
+    manifest.write_text("\n".join(lines) + "\n")
+    out = folder / "out"
+    fetch = FetchConfig(manifest=manifest, out_dir=out, progress=False)
+    run(BuildRun(out_dir=out, recipe=recipe, fetch=fetch, workers=workers, progress=False))
+    return out
+
+
 def build_small(
     manifest: Path, out: Path, executor: str = "process", recipe: BuildConfig | None = None
 ) -> Path:

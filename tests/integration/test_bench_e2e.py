@@ -32,6 +32,7 @@ from talkingub.bench.video import read_mp4
 from talkingub.cli import main
 from talkingub.errors import WeightsMissingError
 from talkingub.presets import preset_path
+from tests.integration.conftest import peer_build
 from tests.support.recipes import MECHANICS
 
 pytestmark = pytest.mark.slow
@@ -46,24 +47,16 @@ def _env() -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def tiny_build(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from talkingub.curate import BuildRun, run
-    from talkingub.fetch import FetchConfig
-
-    folder = tmp_path_factory.mktemp("bench-build")
-    rows = ["video_id,url,identity,split"]
-    for vid, fixture, split in (
-        ("presenter", "presenter_chest_up_mp4", "train"),
-        ("swalwell", "swalwell_mp4", "test"),
-        ("aoc-wide", "aoc_wide_mp4", "test"),
-    ):
-        rows.append(f"{vid},{request.getfixturevalue(fixture)},{vid},{split}")
-    manifest = folder / "manifest.csv"
-    manifest.write_text("\n".join(rows) + "\n")
-    out = folder / "out"
-    fetch = FetchConfig(manifest=manifest, out_dir=out, progress=False)
+    rows = [
+        (vid, request.getfixturevalue(fixture), split)
+        for vid, fixture, split in (
+            ("presenter", "presenter_chest_up_mp4", "train"),
+            ("swalwell", "swalwell_mp4", "test"),
+            ("aoc-wide", "aoc_wide_mp4", "test"),
+        )
+    ]
     # MECHANICS recipe: the two head-and-shoulders test clips are kept (tests/support/recipes.py)
-    run(BuildRun(out_dir=out, recipe=MECHANICS, fetch=fetch, workers=2, progress=False))
-    return out
+    return peer_build(tmp_path_factory.mktemp("bench-build"), rows, MECHANICS)
 
 
 @pytest.fixture(scope="module")

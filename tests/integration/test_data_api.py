@@ -23,6 +23,7 @@ import torch
 from talkingub.data import TalkingUBClips, TalkingUBPairs, load_build, mp4_decoder
 from talkingub.errors import ConfigError, SchemaVersionError
 from talkingub.manifest.schema import OUTPUT_TABLES, SCHEMA_KEY
+from tests.integration.conftest import peer_build
 from tests.support.recipes import MECHANICS
 
 pytestmark = [pytest.mark.slow, pytest.mark.peers]
@@ -33,23 +34,15 @@ Split = Literal["train", "test"]
 
 @pytest.fixture(scope="module")
 def build(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from talkingub.curate import BuildRun, run
-    from talkingub.fetch import FetchConfig
-
-    folder = tmp_path_factory.mktemp("data-api")
-    rows = ["video_id,url,identity,split"]
-    for vid, fixture, split in (
-        ("presenter", "presenter_chest_up_mp4", "train"),
-        ("swalwell", "swalwell_mp4", "train"),
-        ("aoc", "aoc_wide_mp4", "test"),
-    ):
-        rows.append(f"{vid},{request.getfixturevalue(fixture)},{vid},{split}")
-    manifest = folder / "manifest.csv"
-    manifest.write_text("\n".join(rows) + "\n")
-    out = folder / "out"
-    fetch = FetchConfig(manifest=manifest, out_dir=out, progress=False)
-    run(BuildRun(out_dir=out, recipe=MECHANICS, fetch=fetch, workers=2, progress=False))
-    return out
+    rows = [
+        (vid, request.getfixturevalue(fixture), split)
+        for vid, fixture, split in (
+            ("presenter", "presenter_chest_up_mp4", "train"),
+            ("swalwell", "swalwell_mp4", "train"),
+            ("aoc", "aoc_wide_mp4", "test"),
+        )
+    ]
+    return peer_build(tmp_path_factory.mktemp("data-api"), rows, MECHANICS)
 
 
 def kept(build: Path, split: str) -> pd.DataFrame:

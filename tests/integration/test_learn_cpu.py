@@ -10,8 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from talkingub.curate import BuildRun, run
-from talkingub.fetch import FetchConfig
+from tests.integration.conftest import peer_build
 from tests.support.recipes import MECHANICS
 
 pytestmark = [pytest.mark.slow, pytest.mark.peers]
@@ -23,16 +22,8 @@ def presenter_build(
 ) -> Path:
     """The chest-up presenter (6.1 s, train: its last 3 s are the far-pairs tail) and
     Swalwell (test)."""
-    folder = tmp_path_factory.mktemp("learn-build")
-    manifest = folder / "manifest.csv"
-    rows = ["video_id,url,identity,split"]
-    rows += [f"presenter,{presenter_chest_up_mp4},presenter,train"]
-    rows += [f"swalwell,{swalwell_mp4},swalwell,test"]
-    manifest.write_text("\n".join(rows) + "\n")
-    out = folder / "out"
-    fetch = FetchConfig(manifest=manifest, out_dir=out, progress=False)
-    run(BuildRun(out_dir=out, recipe=MECHANICS, fetch=fetch, workers=1, progress=False))
-    return out
+    rows = [("presenter", presenter_chest_up_mp4, "train"), ("swalwell", swalwell_mp4, "test")]
+    return peer_build(tmp_path_factory.mktemp("learn-build"), rows, MECHANICS, workers=1)
 
 
 def test_learn_cpu_runs_a_few_steps_and_writes_its_results(
