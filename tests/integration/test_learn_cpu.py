@@ -32,11 +32,11 @@ def test_learn_cpu_runs_a_few_steps_and_writes_its_results(
     from benchmarks.learn_cpu import RESULT_KEYS, main
 
     results = tmp_path / "results"
-    args = ["--steps", "2", "--methods", "fomm,ptus", "--build", str(presenter_build)]
+    args = ["--steps", "5", "--methods", "fomm,ptus", "--build", str(presenter_build)]
     path = main([*args, "--work", str(tmp_path / "work"), "--results", str(results)])
     payload = json.loads(path.read_text())
     assert set(RESULT_KEYS) <= set(payload)
-    assert payload["steps"] == 2 and payload["size"] == 128
+    assert payload["steps"] == 5 and payload["size"] == 128
     assert payload["build"]["videos"] == {"presenter": "train", "swalwell": "test"}
     assert payload["build"]["far_pairs"] > 0
     assert payload["references"]["copy-driving"]["l1"] == 0.0
@@ -44,7 +44,7 @@ def test_learn_cpu_runs_a_few_steps_and_writes_its_results(
     assert 0 < copy["l1"] < 0.2 and math.isfinite(copy["psnr"])
     assert set(payload["methods"]) == {"fomm", "ptus"}
     for method, row in payload["methods"].items():
-        assert row["steps"] == 2, method
+        assert row["steps"] == 5, method
         for stage in ("step0", "trained"):
             assert set(row[stage]) == {"l1", "psnr"}, (method, stage)
             assert all(math.isfinite(v) for v in row[stage].values()), (method, stage)
