@@ -226,7 +226,7 @@ def summarise(
         "steps": protocol.schedule.steps,
         "size": protocol.evaluation.size,
         "build": {
-            "path": str(build),
+            "path": build.name,  # the folder's name: a result file names no path of a machine
             "videos": kept_videos(build),
             "recipe_changes": {k: v for k, (v, _why) in RECIPE_CHANGES.items()},
             "far_pairs": len(lists.far),
