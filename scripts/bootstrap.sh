@@ -15,8 +15,9 @@ echo "talkingub: installing pinned dependencies into $VENV (first run takes a fe
 [ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
 pip=("$VENV/bin/python" -m pip --disable-pip-version-check)
 # setuptools is installed here too: the editable install below runs without build isolation
-# (newer Pythons ship venvs without setuptools); >=77 reads pyproject's SPDX license string.
-"${pip[@]}" install -q "pip>=24" "setuptools>=77"
+# (newer Pythons ship venvs without setuptools); >=77 reads pyproject's SPDX license string,
+# <81 keeps pkg_resources, which TensorBoard 2.20 imports (see the bench extra in pyproject).
+"${pip[@]}" install -q "pip>=24" "setuptools>=77,<81"
 "${pip[@]}" install -q -r requirements.lock
 # mediapipe pulls opencv-contrib-python and scenedetect pulls opencv-python: both unpack
 # into one cv2/ folder, so reinstall the contrib variant last to leave a complete cv2.

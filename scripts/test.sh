@@ -3,6 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
+bash scripts/browser.sh
 VENV="${TALKINGUB_VENV:-.venv}"
 export PATH="$PWD/$VENV/bin:$PATH"
 "$VENV/bin/ruff" check talkingub tests benchmarks

@@ -1,4 +1,5 @@
-"""TensorBoard event files for the training loop: a writer and a small reader.
+"""TensorBoard event files of a run (training scalars; an evaluation's scalars and sample
+images, `eval_events.py`): a writer and a small reader.
 
 Writing uses tensorboardX's protobufs and record writer (a dependency of the `bench` extra:
 numpy + protobuf, no TensorFlow or TensorBoard server), synchronously rather than through its
@@ -14,6 +15,7 @@ writer) hides the earlier events at steps >= T.
 
 from __future__ import annotations
 
+import io
 import struct
 import time
 import uuid
@@ -21,6 +23,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
+
+import numpy as np
 
 from talkingub.errors import DependencyError, TalkingubError
 
@@ -34,16 +38,16 @@ class EventFileError(TalkingubError):
 
 
 class EventLog:
-    """Scalars to one TensorBoard event file, written synchronously: after `flush()` every
-    scalar logged so far is on disk (a run killed later loses nothing it logged before)."""
+    """Scalars and images to one TensorBoard event file, written synchronously: after
+    `flush()` everything logged so far is on disk (a run killed later loses none of it)."""
 
-    def __init__(self, folder: Path, purge_step: int | None = None) -> None:
+    def __init__(self, folder: Path, purge_step: int | None = None, kind: str = "") -> None:
         tbx = _tensorboardx()
         self._proto = tbx.event_pb2
         self._summary = tbx.summary_pb2
         # file names carry whole seconds and the host: a run resumed within the same second
         # would reopen (and truncate) the previous file without a suffix of its own
-        suffix = f".{uuid.uuid4().hex[:8]}"
+        suffix = f".{kind}.{uuid.uuid4().hex[:8]}" if kind else f".{uuid.uuid4().hex[:8]}"
         self._writer = tbx.EventsWriter(str(folder / "events"), suffix)
         if purge_step is not None:
             start = self._proto.SessionLog(status=self._proto.SessionLog.START)
@@ -53,6 +57,19 @@ class EventLog:
     def add_scalar(self, tag: str, value: float, step: int) -> None:
         item = self._summary.Summary.Value(tag=tag, simple_value=float(value))
         summary = self._summary.Summary(value=[item])
+        self._write(self._proto.Event(step=step, summary=summary))
+
+    def add_image(self, tag: str, image: np.ndarray, step: int) -> None:
+        """A uint8 RGB image `[H, W, 3]`, stored PNG-encoded (TensorBoard's Images tab)."""
+        from PIL import Image
+
+        buffer = io.BytesIO()
+        Image.fromarray(np.ascontiguousarray(image, dtype=np.uint8)).save(buffer, format="PNG")
+        height, width = image.shape[:2]
+        encoded = self._summary.Summary.Image(
+            height=height, width=width, colorspace=3, encoded_image_string=buffer.getvalue()
+        )
+        summary = self._summary.Summary(value=[self._summary.Summary.Value(tag=tag, image=encoded)])
         self._write(self._proto.Event(step=step, summary=summary))
 
     def flush(self) -> None:
@@ -76,6 +93,15 @@ def open_writer(folder: Path, purge_step: int | None = None) -> EventLog:
     return EventLog(folder, purge_step)
 
 
+def append_writer(folder: Path, kind: str) -> EventLog:
+    """An event log of `kind` (e.g. `eval`) beside the training files of `folder`: it hides no
+    training step; an earlier file of the same kind (a previous evaluation) is replaced."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for old in folder.glob(f"{EVENTS_GLOB}.{kind}.*"):
+        old.unlink()
+    return EventLog(folder, kind=kind)
+
+
 def _tensorboardx() -> Any:
     """tensorboardX's event protobufs and file writer (numpy + protobuf, no TensorFlow)."""
     try:
@@ -97,7 +123,8 @@ def read_scalars(folder: Path) -> dict[str, dict[int, float]]:
             if event.HasField("session_log") and event.session_log.status == 1:  # START
                 _purge(scalars, event.step)
             for value in event.summary.value:
-                scalars.setdefault(value.tag, {})[int(event.step)] = _scalar(value)
+                if not value.HasField("image"):
+                    scalars.setdefault(value.tag, {})[int(event.step)] = _scalar(value)
     return scalars
 
 

@@ -20,6 +20,7 @@ NOT_IMPORTED = {
     "pytest-timeout": "pytest plugin (the `timeout` setting in pyproject.toml)",
     "ruff": "linter run by scripts/test.sh",
     "mypy": "type checker run by scripts/test.sh",
+    "setuptools": "pin below 81: TensorBoard 2.20 (protobuf 4, for mediapipe) needs pkg_resources",
     "onnx": "torch.onnx.export needs it: tests write random-weight ONNX files (dev extra)",
 }
 # Modules whose distribution records no top-level name that importlib.metadata can map.
