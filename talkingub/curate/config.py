@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Literal
 
 from talkingub.config import config_hash, to_dict
+from talkingub.errors import ConfigError
 from talkingub.presets import preset_path
 
 
@@ -77,13 +78,32 @@ class SplitConfig:
     dedup_hamming: int = 10  # perceptual-hash distance (of 64 bits) for a duplicate frame
 
 
+# `output.export` takes a layout or the name of the training code that reads it. MRAA's and
+# TPSMM's `FramesDataset` apply FOMM's rules unchanged (read in articulated-animation's and
+# Thin-Plate-Spline-Motion-Model's `frames_dataset.py`); LIA's `Vox256` / `Taichi` / `TED`
+# datasets list `<root>/{train,test}/` and read each entry as a folder of frames,
+# `sorted(glob(<entry>/*.png))`, two random ones per training item (wyhsirius/LIA `dataset.py`
+# at commit 2a5bbfa2): the png layout, and every kept training clip has at least
+# `filter.min_seconds` x `split.train_fps` frames (6 with the recipe), more than the 2 it draws.
+EXPORT_PRESETS = {"fomm": "fomm", "mraa": "fomm", "tpsmm": "fomm", "png": "png", "lia": "png"}
+
+
 @dataclasses.dataclass(frozen=True)
 class OutputConfig:
     shard_max_clips: int = 64  # clips per WebDataset tar shard
     contact_sheets: bool = True
-    export: tuple[str, ...] = ("fomm",)  # folder layouts to export (fomm | png)
+    # folder layouts to export: fomm | png, or a training code's name (EXPORT_PRESETS)
+    export: tuple[str, ...] = ("fomm",)
     # export every frame of a kept clip, not only the protocol's sampled frames (README)
     export_all_frames: bool = False
+
+    def __post_init__(self) -> None:
+        unknown = [name for name in self.export if name not in EXPORT_PRESETS]
+        if unknown:
+            raise ConfigError(
+                f"output.export: unknown layout {unknown[0]!r} (known: "
+                f"{', '.join(EXPORT_PRESETS)}; mraa and tpsmm read the fomm layout, lia png)"
+            )
 
 
 @dataclasses.dataclass(frozen=True)

@@ -13,9 +13,9 @@
   file of the glob `<id>*.mp4` in `train/`; without it every entry of the split folder is an
   item, an `.mp4` or a folder of frames.)
 - `png`: `export/png/{train,test}/<id>#<clip_id>/<frame:07d>.png` - per-frame folders (the
-  layout those loaders read without `id_sampling`, and the one LIA's TED/VoxCeleb loaders
-  read). PNGs are written with zlib level 1: lossless like any level, ~3x faster than PIL's
-  default, ~10% larger.
+  layout those loaders read without `id_sampling`, and the one LIA's loaders read; `PRESETS`
+  maps each training code's name to its layout). PNGs are written with zlib level 1: lossless
+  like any level, ~3x faster than PIL's default, ~10% larger.
 
 By default an export holds the protocol's frames of each clip, those `talkingub bench`
 scores: the `sampled` rows of frames.parquet (train: 3 fps; test: the first 100 frames of a
@@ -37,14 +37,22 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+from talkingub.curate.config import EXPORT_PRESETS as PRESETS
 from talkingub.curate.config import CropConfig
 from talkingub.curate.run_types import BuildRun
-from talkingub.errors import ConfigError
 from talkingub.io.atomic import atomic_path
 from talkingub.io.outdir import Ledger, open_for_write, refuse_links
 from talkingub.manifest.schema import check_table, output_version
 
 LAYOUTS = ("fomm", "png")
+
+
+def layouts_of(names: tuple[str, ...] | list[str]) -> list[str]:
+    """The layouts `output.export` asks for: presets resolved, each once, in order (the
+    config refuses unknown names)."""
+    return list(dict.fromkeys(PRESETS[n] for n in names))
+
+
 SPLITS = ("train", "test")
 PNG_LEVEL = 1  # zlib level of exported PNGs (lossless; speed over size)
 FRAME_NAME = re.compile(r"(\d{7})\.png")  # what `_png` names the frames of a clip
@@ -96,16 +104,14 @@ def export_layouts(build: BuildRun, clips: list[dict[str, Any]], ledger: Ledger)
     """Write each layout's entries (recorded in the ledger first), then delete the entries
     an earlier run wrote that this one did not. Nothing else under `export/` is touched."""
     output = build.recipe.output
-    for layout in output.export:
-        if layout not in LAYOUTS:
-            raise ConfigError(f"unknown export layout {layout!r} (known: {', '.join(LAYOUTS)})")
+    layouts = layouts_of(output.export)
     kept = [c for c in clips if c["status"] == "kept" and c.get("file") and c["n_sampled"] > 0]
     picks = None
     if output.export and kept and not output.export_all_frames:
         picks = sampled_frames(build.out_dir / "frames.parquet")
     jobs = [_job(build, clip, picks) for clip in kept]
     written = []
-    for layout in output.export:
+    for layout in layouts:
         root = build.out_dir / "export" / layout
         for split in SPLITS:  # the loaders look for both folders
             refuse_links(build.out_dir, root / split)

@@ -1,24 +1,27 @@
 """`talkingub verify DIR`: check a finished build against itself.
 
 Integrity: SHA256SUMS lists every output file of the build (the Parquet tables, build.json,
-stats.json, funnel.md/png, contact sheets, exports, shards); every listed path stays inside
-DIR (no absolute path, no `..`, no symlink out of DIR) and matches its hash; every output
-file on disk is listed; the required files exist.
+stats.json, funnel.md/png, DATASET_CARD.md, report/, contact sheets, exports, shards); every
+listed path stays inside DIR (no absolute path, no `..`, no symlink out of DIR) and matches
+its hash; every output file on disk is listed; the required files exist.
 Consistency: the schema version of each Parquet table; clip rows vs shard samples, both ways;
 each sample's JSON vs its clip row and its frames.parquet rows (sampled frames, face boxes,
 crop box, clip id, split); the funnel counts in stats.json vs the tables and the shards; the
-exports and contact sheets the recorded config asks for; kept frame rows point at sharded
-clips; no identity or video in both splits.
+exports and contact sheets the recorded config asks for; every file report/index.html links;
+kept frame rows point at sharded clips; no identity or video in both splits.
 Nothing outside DIR is opened, and an unreadable file is a problem, never a crash.
 """
 
 from __future__ import annotations
 
+import html
 import json
+import posixpath
 import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import pandas as pd
 import pyarrow.parquet as pq
@@ -41,7 +44,15 @@ from talkingub.manifest.schema import (
 )
 
 TABLES = OUTPUT_TABLES
-REPORTS = ("build.json", "stats.json", "funnel.md", "funnel.png")
+REPORTS = (
+    "build.json",
+    "stats.json",
+    "funnel.md",
+    "funnel.png",
+    "DATASET_CARD.md",
+    "report/index.html",
+)
+LINK = re.compile(r'(?:src|href)="([^"#][^"]*)"')  # the report page's local links
 DIGEST = re.compile(r"[0-9a-f]{64}")
 MAX_LINES = 20  # problems of one kind listed before "... and N more"
 
@@ -73,6 +84,7 @@ def verify_build(out: Path) -> list[str]:
         ("stats.json", lambda: check_counts(stats, tables, samples)),
         ("export", lambda: _check_exports(root, meta, tables["clips"], tables["frames"])),
         ("contact_sheets", lambda: _check_contact_sheets(root, meta, tables["clips"])),
+        ("report/index.html", lambda: _check_report_links(root)),
         ("frames.parquet", lambda: _check_frames(tables["frames"], tables["clips"])),
         ("videos.parquet", lambda: _check_disjoint(tables["videos"])),
     ]
@@ -229,7 +241,7 @@ def _check_exports(
 ) -> list[str]:
     """Each export layout build.json records holds exactly the kept clips, named and with
     the frames talkingub.curate.export writes (the bytes are SHA256SUMS's)."""
-    from talkingub.curate.export import LAYOUTS, expected_files
+    from talkingub.curate.export import PRESETS, expected_files
 
     output = _output_config(meta)
     if output is None:
@@ -244,10 +256,10 @@ def _check_exports(
             for k, g in rows.groupby("clip_id")["clip_frame"]
         }
     problems: list[str] = []
-    layouts = output.get("export")
-    for layout in layouts if isinstance(layouts, list) else []:
-        if layout not in LAYOUTS:
-            continue  # the build refuses other layouts
+    names = output.get("export")
+    asked = names if isinstance(names, list) else []
+    # presets resolved (the build refuses unknown names)
+    for layout in dict.fromkeys(PRESETS[n] for n in asked if n in PRESETS):
         prefix = f"export/{layout}/"
         expected: dict[str, set[str]] = {}  # clip entry -> its files
         for clip in kept.to_dict("records"):
@@ -278,6 +290,27 @@ def _check_contact_sheets(
     on_disk = set(output_files(root))
     wanted = sorted({f"contact_sheets/{vid}.png" for vid in clips["video_id"]})
     return _capped([f"{name}: missing" for name in wanted if name not in on_disk])
+
+
+def _check_report_links(root: Path, page: str = "report/index.html") -> list[str]:
+    """Every image and link of the report page names a file of the build (no URL, nothing
+    outside the folder)."""
+    path, _ = _local_file(root, page)  # a missing page is reported already
+    if path is None:
+        return []
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        return [f"{page}: unreadable ({exc})"]
+    lines = []
+    for url in sorted(set(LINK.findall(html.unescape(text)))):
+        name = posixpath.normpath(posixpath.join(posixpath.dirname(page), unquote(url)))
+        try:
+            ok = inside(root, name).is_file() and "://" not in url
+        except ValueError:
+            ok = False
+        lines += [] if ok else [f"{page}: links {url!r}, not a file of the build"]
+    return _capped(lines)
 
 
 def _check_frames(frames: pd.DataFrame, clips: pd.DataFrame) -> list[str]:

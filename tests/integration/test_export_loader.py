@@ -1,8 +1,11 @@
 """The fomm/png exports against the rules of the FOMM / MRAA / TPSMM `FramesDataset` loader,
 re-implemented here: `id_sampling: True` (vox-256, taichi-256, ted384) takes the name part
 before `#` of each file in `root/train` as an id and reads an id's videos with the glob
-`root/train/<id>*.mp4`; `is_train` picks `train/` or `test/`. Exports hold the protocol's
-sampled frames unless `output.export_all_frames`."""
+`root/train/<id>*.mp4`; `is_train` picks `train/` or `test/`. And against LIA's datasets
+(wyhsirius/LIA `dataset.py` at 2a5bbfa2): every entry of `root/{train,test}` is a folder whose
+`sorted(glob(<entry>/*.png))` are its frames in time order, two of them drawn per training
+item. The recipe asks for the presets by the training codes' names (tpsmm, lia). Exports hold
+the protocol's sampled frames unless `output.export_all_frames`."""
 
 from __future__ import annotations
 
@@ -27,7 +30,9 @@ pytestmark = pytest.mark.slow
 
 # identities that are prefixes of one another, and one with characters a name cannot hold
 IDENTITIES = {"presenter": "ab", "swalwell": "abc", "aoc": "a b#c/é*"}
-RECIPE: BuildConfig = dataclasses.replace(MECHANICS, output=OutputConfig(export=("fomm", "png")))
+RECIPE: BuildConfig = dataclasses.replace(
+    MECHANICS, output=OutputConfig(export=("tpsmm", "lia", "fomm"))
+)
 
 
 @pytest.fixture(scope="module")
@@ -102,6 +107,23 @@ def test_fomm_export_follows_the_id_sampling_loader_rules(built: Path) -> None:
             found = sorted(Path(p).name for p in loader_videos(folder, video_id))
             assert found == sorted(f"{entry_name(str(identity), c)}.mp4" for c in group["clip_id"])
             assert "/" not in video_id and "*" not in video_id and " " not in video_id
+
+
+def test_png_export_follows_the_lia_loader_rules(built: Path) -> None:
+    clips = exported_clips(built)
+    offsets = sampled_offsets(built)
+    root = built / "export" / "png"
+    assert sorted(p.name for p in (built / "export").iterdir()) == ["fomm", "png"]  # presets
+    for split, rows in clips.groupby("split"):
+        folder = root / str(split)
+        entries = sorted(os.listdir(folder))
+        assert all((folder / e).is_dir() for e in entries)
+        by_name = {entry_name(c.identity, c.clip_id): c.clip_id for c in rows.itertuples()}
+        assert entries == sorted(by_name)
+        for entry in entries:
+            frames = sorted(glob.glob(os.path.join(folder, entry) + "/*.png"))  # as LIA globs
+            assert [int(Path(f).stem) for f in frames] == offsets[by_name[entry]]
+            assert split == "test" or len(frames) >= 2  # LIA draws two distinct frames
 
 
 def test_exports_hold_the_sampled_frames(built: Path) -> None:
