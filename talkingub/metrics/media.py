@@ -1,5 +1,6 @@
 """Reading evaluation inputs: a folder holds videos (mp4/mov/avi/mkv/webm), sub-folders of
-frames, or frames directly; items of the two folders are paired by name (without extension)."""
+frames, or frames directly; items of the two folders are paired by name (without extension).
+Two video files are one pair."""
 
 from __future__ import annotations
 
@@ -52,10 +53,13 @@ class MediaItem:
 
 
 def list_items(folder: Path) -> dict[str, MediaItem]:
-    """name -> item for every video or frame folder in `folder` (itself, if it holds frames)."""
+    """name -> item for every video or frame folder in `folder` (itself, if it holds frames;
+    a video file is one item)."""
     folder = Path(folder)
+    if folder.is_file() and folder.suffix.lower() in VIDEO_EXT:
+        return {folder.stem: MediaItem(folder.stem, folder)}
     if not folder.is_dir():
-        raise ConfigError(f"not a folder: {folder}")
+        raise ConfigError(f"not a folder or a video ({', '.join(VIDEO_EXT)}): {folder}")
     items = {}
     for path in sorted(folder.iterdir()):
         if path.suffix.lower() in VIDEO_EXT:
@@ -68,6 +72,10 @@ def list_items(folder: Path) -> dict[str, MediaItem]:
 
 
 def pair_items(pred_dir: Path, target_dir: Path) -> list[tuple[MediaItem, MediaItem]]:
+    """Items of two folders paired by name; two video files (or folders of one item each)
+    are one pair, whatever their names. A video file is paired only with a video file."""
+    if Path(pred_dir).is_file() != Path(target_dir).is_file():
+        raise ConfigError(f"{pred_dir} and {target_dir}: give two video files or two folders")
     pred, target = list_items(pred_dir), list_items(target_dir)
     if len(pred) == 1 and len(target) == 1:
         return [(next(iter(pred.values())), next(iter(target.values())))]
@@ -97,6 +105,25 @@ def iter_frames(
             break
         kept += 1
         yield resize(frame, size)
+
+
+def expected_frames(item: MediaItem, stride: int = 1, max_frames: int | None = None) -> int | None:
+    """How many frames `iter_frames` will yield, from the container's declared count (None
+    when it declares none); for progress only, nothing is decoded."""
+    if item.path.is_file():
+        import av
+
+        try:
+            with av.open(str(item.path)) as container:
+                count = int(container.streams.video[0].frames or 0)
+        except Exception:  # unreadable: scoring reports it; progress only goes without a total
+            return None
+    else:
+        count = len(_images(item.path))
+    if not count:
+        return None
+    kept = -(-count // max(1, stride))
+    return kept if max_frames is None else min(kept, max_frames)
 
 
 def _video_frames(path: Path) -> Iterator[np.ndarray]:

@@ -222,3 +222,25 @@ def test_missing_dependencies_are_na_with_the_reason(folders: Path) -> None:
 def test_missing_dependency_raises_without_na(folders: Path) -> None:
     with pytest.raises(DependencyError, match="talkingub_absent_module"):
         evaluate_folders(folders / "pred", folders / "gt", metrics=("l1", "mkr"), size=None)
+
+
+def test_two_video_files_are_one_pair_scored_like_a_folder_of_each(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from talkingub.bench.video import write_mp4
+    from talkingub.cli import main
+
+    pred, target = VIDEOS["a"]
+    fake = write_mp4(tmp_path / "pred" / "fake.mp4", pred, 25.0)
+    real = write_mp4(tmp_path / "gt" / "fake.mp4", target, 25.0)  # same name: folder pairing
+    files = evaluate_folders(fake, real, metrics=("l1",), size=None)
+    in_folders = evaluate_folders(fake.parent, real.parent, metrics=("l1",), size=None)
+    assert files.frames == in_folders.frames == len(pred)
+    assert files.results[0].value == pytest.approx(in_folders.results[0].value)
+    other = real.rename(tmp_path / "gt" / "real.mp4")  # files pair whatever their names
+    assert evaluate_folders(fake, other, metrics=("l1",), size=None).frames == len(pred)
+    with pytest.raises(ConfigError, match="two video files or two folders"):
+        evaluate_folders(fake, other.parent, metrics=("l1",), size=None)
+    done = CliRunner().invoke(main, ["metrics", str(fake), str(other), "-m", "l1", "--size", "0"])
+    assert done.exit_code == 0, done.output
+    assert f"1 item(s), {len(pred)} frame pairs" in done.output
