@@ -11,16 +11,20 @@ A reference (copy-source, copy-driving) takes the decoded frames instead of a mo
 through the same resizing and scoring; it writes no videos (a grid's source and driving
 columns are its outputs) and no timing.
 Outputs: `videos/<task>/<item>.mp4` (optional PNG frames), `per_video.parquet` (one row per
-video, task and metric), `summary.json` (list-wide values, ms/frame, parameter count).
+video, task and metric), `summary.json` (list-wide values, ms/frame, parameter count, the
+build evaluated on and the one the checkpoint was trained on: `talkingub.bench.build_ref`; a
+checkpoint trained on another build is refused unless `allow_mixed_builds`).
 Under torchrun the items are dealt round-robin to the processes; rows are gathered and the
 list-wide metrics synchronised, so the numbers do not depend on the process count.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +32,7 @@ import numpy as np
 import torch
 
 from talkingub.bench import distributed as D
+from talkingub.bench.build_ref import BuildRef, check_trained_on, optional_ref
 from talkingub.bench.checkpoint import load_model_weights
 from talkingub.bench.data import (
     BuildIndex,
@@ -45,6 +50,7 @@ from talkingub.bench.video import write_mp4, write_pngs
 from talkingub.errors import ConfigError
 from talkingub.io.atomic import atomic_path, atomic_write_text
 from talkingub.metrics.media import resize
+from talkingub.progress import TaskBars
 
 
 @dataclasses.dataclass(frozen=True)
@@ -63,6 +69,8 @@ class EvalJob:
     cross_mode: str = "relative"
     progress: bool = True
     inputs: str | None = None  # recorded in summary.json (the runner's reference cache key)
+    build_ref: BuildRef | None = None  # the build evaluated on (None: read from build_dir)
+    allow_mixed_builds: bool = False  # evaluate a checkpoint trained on another build
 
     def __post_init__(self) -> None:
         D.check_device(self.device)
@@ -89,7 +97,21 @@ def count_parameters(model: Any) -> int:
 
 def evaluate(job: EvalJob) -> EvalResult:
     with D.session(job.device) as info, D.main_lock(job.out_dir, info, "evaluated"):
-        return _evaluate(job, info)
+        result = _evaluate(job, info)
+        # a bench training run (it has events): not a checkpoint found elsewhere
+        if info.main and job.checkpoint is not None and (job.checkpoint.parent / "events").is_dir():
+            _log_events(job)
+        return result
+
+
+def _log_events(job: EvalJob) -> None:
+    """The scores and sample images into the trained run's TensorBoard events."""
+    from talkingub.bench.checkpoint import load
+    from talkingub.bench.eval_events import log_evaluation
+
+    assert job.checkpoint is not None
+    step = int(load(job.checkpoint, torch.device("cpu")).get("step", 0))
+    log_evaluation(job.checkpoint.parent, step, job.out_dir, job.build_dir, job.lists)
 
 
 # task -> the protocol's name of its list (`evaluation.lists`)
@@ -103,7 +125,8 @@ class _Model:
 
     def __init__(self, job: EvalJob, info: D.DistInfo) -> None:
         assert job.checkpoint is not None
-        self.model, _ = load_model_weights(job.checkpoint, D.device_for(job.device, info))
+        self.model, state = load_model_weights(job.checkpoint, D.device_for(job.device, info))
+        self.trained_on = optional_ref(state.get("build"), f"{job.checkpoint}: build")
         modes = self.model.animate_modes
         self.cross_mode = job.cross_mode if job.cross_mode in modes else modes[0]
 
@@ -148,6 +171,7 @@ def _evaluate(job: EvalJob, info: D.DistInfo) -> EvalResult:
     gen: Generator = (
         _Reference(get_reference(job.method)) if is_reference(job.method) else _Model(job, info)
     )
+    build = _build_of(job, gen)
     store = ClipStore(BuildIndex(job.build_dir))
     cfg = job.evaluation
     same = [Variant("same", cfg.same_metrics)]
@@ -167,18 +191,43 @@ def _evaluate(job: EvalJob, info: D.DistInfo) -> EvalResult:
     scorers = {task: Scorer(variants[task], cfg) for task in chosen}
     timer = [0.0, 0]
     rows: list[dict[str, Any]] = []
-    for task in chosen:
-        for i, item in enumerate(work[task]):
-            if i % info.world != info.rank:
-                continue
+    mine = [
+        (t, i, item)
+        for t in chosen
+        for i, item in enumerate(work[t])
+        if i % info.world == info.rank
+    ]
+    with _eval_bar(job, info, len(mine)) as item_done:
+        for task, i, item in mine:
             if isinstance(item, CrossItem):
                 rows += _run_cross(job, gen, store, scorers[task], i, item)
             else:  # same identity (timed) or far pairs
                 clock = timer if task == "same" else None
                 rows += _run_same(job, gen, store, scorers[task], i, item, clock, task)
+            item_done(task)
     totals = [r for task in chosen for r in scorers[task].results()]
     gathered = D.gather_objects((rows, timer), info)
-    return _write(job, info, gen, gathered, totals)
+    return _write(job, info, gen, gathered, totals, build)
+
+
+@contextlib.contextmanager
+def _eval_bar(job: EvalJob, info: D.DistInfo, items: int) -> Iterator[Callable[[str], None]]:
+    """`item_done(task)` after each item: the evaluation's bar (the main process's items,
+    with `job.progress`)."""
+    name = job.method if is_reference(job.method) else f"{job.method} seed {job.seed}"
+    with TaskBars(enabled=job.progress and info.main) as bars:
+        bar = bars.add(f"eval {name}", items, unit="items")
+        yield lambda task: bars.update(bar, advance=1, description=f"eval {name} ({task})")
+
+
+def _build_of(job: EvalJob, gen: Generator) -> BuildRef:
+    """The build evaluated on; a checkpoint trained on another one is refused
+    (`MixedBuildsError`) unless `job.allow_mixed_builds`."""
+    build = job.build_ref or BuildRef.from_build(job.build_dir)
+    if isinstance(gen, _Model):
+        run = f"{job.method} seed {job.seed}"
+        check_trained_on(run, gen.trained_on, build, job.allow_mixed_builds)
+    return build
 
 
 def _inputs(
@@ -294,6 +343,7 @@ def _write(
     gen: Generator,
     gathered: list[tuple[list[dict[str, Any]], list[Any]]],
     totals: list[dict[str, Any]],
+    build: BuildRef | None = None,
 ) -> EvalResult:
     seconds = sum(t[0] for _, t in gathered)
     frames = sum(t[1] for _, t in gathered)
@@ -322,6 +372,10 @@ def _write(
             payload.update(reference=True, description=gen.reference.description)
         if job.inputs is not None:
             payload["inputs"] = job.inputs
+        if build is not None:  # the build evaluated on, and the one trained on (None: unknown)
+            payload["build"] = build.to_dict()
+        if isinstance(gen, _Model):
+            payload["trained_on"] = gen.trained_on.to_dict() if gen.trained_on else None
         atomic_write_text(summary, json.dumps(_finite(payload), indent=2) + "\n")
     D.barrier(info)
     return EvalResult(job.method, job.seed, per_video, summary, ms, params)

@@ -9,7 +9,8 @@ block beside ours. Reference rows (`talkingub.bench.references`: copy-source, co
 read from `OUT/references/<name>/eval/`) have the same columns in a block of their own
 ("References": a Markdown table, rows after a LaTeX rule, `block = references` in the CSV);
 they are never bold and never ranked with the methods. A value of +inf (PSNR of an exact
-copy) is shown as ∞.
+copy) is shown as ∞. The build the runs were evaluated on heads the tables; runs of
+different builds are refused unless allowed (`talkingub.bench.leaderboard_builds`).
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from typing import Any
 import pandas as pd
 import yaml
 
+from talkingub.bench import leaderboard_builds as B
+from talkingub.bench.build_ref import BuildGroup
 from talkingub.errors import ConfigError
 from talkingub.io.atomic import atomic_write_text
 from talkingub.presets import preset_path
@@ -36,6 +39,13 @@ TASK_LABEL = {
     "cross": "cross id.",
     "far": "far pairs",
 }
+TIMING_NOTE = (
+    "ms/frame: the model's time per generated frame during `bench eval` (same-identity "
+    "list), on the device its summary.json names, while the machine did whatever else it was "
+    "doing: it varies from run to run (4x between two runs on a shared 2-core CPU), so compare "
+    "it only between methods timed on one otherwise idle machine; `benchmarks/bench_gpu.py` "
+    "measures speed and memory under control."
+)
 REFERENCES_TITLE = "References (not ranked)"
 REFERENCES_NOTE = (
     "Trivial outputs scored by the same code on the same lists. copy-source: the source "
@@ -54,6 +64,12 @@ class Tables:
     csv: Path
     scores: pd.DataFrame  # method, task, metric, mean, ci95, n, higher_is_better
     references: pd.DataFrame = dataclasses.field(default_factory=pd.DataFrame)  # same columns
+    builds: tuple[BuildGroup, ...] = ()  # the builds the runs were evaluated on, with the runs
+    html: Path | None = None  # OUT/report/leaderboard.html (`leaderboard_html`), once written
+
+    @property
+    def mixed_builds(self) -> bool:
+        return len(self.builds) > 1
 
 
 def eval_dirs(bench_dir: Path, methods: tuple[str, ...]) -> list[Path]:
@@ -302,8 +318,10 @@ def latex_table(
     body: list[list[str]],
     caption: str,
     references: list[list[str]] | None = None,
+    note: str | None = None,
 ) -> str:
-    """A booktabs table; `references`: rows after a rule and a "references" line."""
+    """A booktabs table; `references`: rows after a rule and a "references" line; `note`: a
+    paragraph under the tabular."""
     spec = "l" + "r" * (len(header) - 1)
     lines = [
         r"\begin{table}[t]",
@@ -319,29 +337,51 @@ def latex_table(
         title = rf"\multicolumn{{{len(header)}}}{{l}}{{\emph{{{REFERENCES_TITLE}}}}} \\"
         lines += [r"\midrule", title]
         lines += [" & ".join(r) + r" \\" for r in references]
-    lines += [r"\bottomrule", r"\end{tabular}", r"\end{table}"]
+    lines += [r"\bottomrule", r"\end{tabular}"]
+    lines += [r"\par\smallskip", note] if note else []
+    lines.append(r"\end{table}")
     return "\n".join(lines).replace("_", r"\_").replace(r"\_excl0", "_excl0") + "\n"
 
 
-def paper_block(fmt: str) -> str:
-    """The paper's Tables 1/3/4 in the same metric columns, with the citation."""
+@dataclasses.dataclass(frozen=True)
+class PaperTable:
+    title: str
+    header: list[str]
+    body: list[list[str]]
+
+
+def paper_tables() -> tuple[str, list[PaperTable]]:
+    """The citation and the paper's Tables 1/3/4 as text cells (the md, tex and html use)."""
     data = yaml.safe_load(PAPER_FILE.read_text())
     names = list(data["metrics"])
     arrows = {n: ("↑" if data["metrics"][n]["higher_is_better"] else "↓") for n in names}
     header = ["method"] + [
         f"{data['metrics'][n]['task']} id. {n.upper()} {arrows[n]}" for n in names
     ]
+    tables = [
+        PaperTable(
+            str(table["title"]),
+            header,
+            [[m] + [_number(float(v[n])) for n in names] for m, v in table["rows"].items()],
+        )
+        for table in data["tables"]
+    ]
+    return str(data["citation"]).strip(), tables
+
+
+def paper_block(fmt: str) -> str:
+    """The paper's Tables 1/3/4 in the same metric columns, with the citation."""
+    cite, tables = paper_tables()
     parts = []
-    for table in data["tables"]:
-        body = [[m] + [_number(float(v[n])) for n in names] for m, v in table["rows"].items()]
+    for table in tables:
+        header, body = table.header, table.body
         if fmt == "latex":
             latex_header = [
                 h.replace("↑", r"$\uparrow$").replace("↓", r"$\downarrow$") for h in header
             ]
-            parts.append(latex_table(latex_header, body, f"Published: {table['title']}"))
+            parts.append(latex_table(latex_header, body, f"Published: {table.title}"))
         else:
-            parts.append(f"**{table['title']}**\n\n" + markdown_table(header, body))
-    cite = data["citation"].strip()
+            parts.append(f"**{table.title}**\n\n" + markdown_table(header, body))
     return (f"% {cite}\n" if fmt == "latex" else f"Source: {cite}.\n\n") + "\n".join(parts)
 
 
@@ -358,13 +398,16 @@ def write_tables(
     averaging: str = "frame",
     title: str = "talkingub bench",
     references: tuple[str, ...] = (),
+    allow_mixed_builds: bool = False,
 ) -> Tables:
     """Tables of `methods` and, in their own block, of those of `references` that were
-    evaluated (`OUT/references/<name>/eval`)."""
+    evaluated (`OUT/references/<name>/eval`). Evaluations of different builds are refused
+    (`MixedBuildsError`) unless `allow_mixed_builds`, when the tables say so
+    (`talkingub.bench.leaderboard_builds`)."""
     out_dir = out_dir or bench_dir / "tables"
     scores, summaries = compute_scores(bench_dir, methods, averaging)
     ref_dirs = reference_eval_dirs(bench_dir, references)
-    refs, _ = compute_scores(bench_dir, (), averaging, ref_dirs)
+    refs, ref_summaries = compute_scores(bench_dir, (), averaging, ref_dirs)
     shown = tuple(r for r in references if not refs.empty and r in set(refs["method"]))
     if scores.empty and not shown:
         raise ConfigError(
@@ -375,10 +418,13 @@ def write_tables(
         order = {name: i for i, name in enumerate(shown)}
         refs = refs[refs["method"].isin(shown)]
         refs = refs.sort_values("method", key=lambda m: m.map(order), kind="stable")
+    tabled = summaries + [s for s in ref_summaries if s.get("method") in shown]
+    builds = B.table_builds(tabled, shown, allow_mixed_builds)
     both = _stack([scores, refs]) if shown else scores
     columns = _columns(both)
     header, body = leaderboard_rows(both, summaries, methods, "markdown", columns)
-    md = f"# {title}\n\n## Ours\n\n" + markdown_table(header, body)
+    md = f"# {title}\n\n{B.markdown_header(builds)}## Ours\n\n" + markdown_table(header, body)
+    md += f"\n{TIMING_NOTE}\n"
     if shown:
         ref_header = ["reference", *header[1:]]
         ref_body = reference_rows(both, shown, columns, "markdown")
@@ -387,7 +433,8 @@ def write_tables(
     md += "\n## Published (PTUS paper)\n\n" + paper_block("markdown")
     lheader, lbody = leaderboard_rows(both, summaries, methods, "latex", columns)
     lrefs = reference_rows(both, shown, columns, "latex") if shown else None
-    tex = LATEX_PREAMBLE_NOTE + latex_table(lheader, lbody, f"{title} (ours)", lrefs)
+    tex = LATEX_PREAMBLE_NOTE + B.latex_comment(builds)
+    tex += latex_table(lheader, lbody, f"{title} (ours)", lrefs, B.latex_note(builds))
     tex += "\n" + paper_block("latex")
     blocks = [scores.assign(block="ours")]
     if shown:
@@ -395,8 +442,11 @@ def write_tables(
     csv_rows = _stack(blocks)
     if not csv_rows.empty:
         csv_rows = csv_rows.assign(task_label=csv_rows["task"].map(lambda t: TASK_LABEL.get(t, t)))
+        labels = B.method_builds(tabled, shown)
+        csv_rows = csv_rows.assign(build=csv_rows["method"].map(lambda m: labels.get(m, "")))
     paths = (out_dir / "leaderboard.md", out_dir / "leaderboard.tex", out_dir / "leaderboard.csv")
     atomic_write_text(paths[0], md)
     atomic_write_text(paths[1], tex)
     atomic_write_text(paths[2], csv_rows.to_csv(index=False))
-    return Tables(*paths, scores, refs.reset_index(drop=True) if shown else pd.DataFrame())
+    shown_refs = refs.reset_index(drop=True) if shown else pd.DataFrame()
+    return Tables(*paths, scores, shown_refs, builds)

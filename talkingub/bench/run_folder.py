@@ -1,16 +1,20 @@
 """What a training run leaves in its folder, and what a second run there may do with it: a
 folder holding a checkpoint is continued (`resume`), moved aside and started over
-(`restart`), or refused (`RunExistsError`), never silently overwritten."""
+(`restart`), or refused (`RunExistsError`), never silently overwritten. A run is resumed on
+the build it began on (`run.json` `build`), or on another one only when allowed, which
+`run.json` then records (`earlier_builds`)."""
 
 from __future__ import annotations
 
 import itertools
+import json
 import os
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from talkingub.bench import checkpoint as ckpt
+from talkingub.bench.build_ref import BuildRef, check_resume, optional_ref
 from talkingub.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -85,3 +89,23 @@ def set_aside_previous_run(run_dir: Path) -> Path | None:
         destination.parent.mkdir(parents=True, exist_ok=True)
         os.rename(run_dir / name, destination)
     return target
+
+
+def earlier_builds(job: TrainJob, build: BuildRef) -> list[BuildRef]:
+    """The builds a run that `job` resumes was trained on before, other than `build` (from
+    its `run.json`); resuming on another build than the last is refused
+    (`MixedBuildsError`) unless `job.allow_mixed_builds`. Empty when nothing is resumed."""
+    path = job.run_dir / "run.json"
+    if not job.resume or not checkpoints_in(job.run_dir):
+        return []
+    try:
+        recorded = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return []  # no record (an older talkingub): nothing to compare
+    where = f"{path}: build"
+    before = [optional_ref(b, where) for b in recorded.get("earlier_builds") or []]
+    last = optional_ref(recorded.get("build"), where)
+    run = f"{job.method} seed {job.seed}"
+    changed = check_resume(run, last, build, job.allow_mixed_builds)
+    found = [b for b in (*before, changed) if b is not None and not b.same_build(build)]
+    return [b for i, b in enumerate(found) if not any(b.same_build(a) for a in found[:i])]

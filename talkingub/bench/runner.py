@@ -6,26 +6,35 @@
     OUT/references/<name>/eval/              reference rows (copy-source, copy-driving)
     OUT/tables/leaderboard.{md,tex,csv}      ours, the references, the paper's numbers
     OUT/tables/bars.png, OUT/tables/grids/   figures
+    OUT/report/leaderboard.html              one static page: the tables and the figures
 
 Under torchrun every process runs the same command; files are written by rank 0.
 
 References (`talkingub.bench.references`) are scored on the same lists by the same code, for
 the protocol's `evaluation.references` (default: copy-source and copy-driving) and for any
-reference named among its methods; they train nothing, and an evaluation whose lists and
-settings are unchanged is reused.
+reference named among its methods; they train nothing, and an evaluation whose lists,
+settings and build are unchanged is reused.
+
+Every run records the build it used (`talkingub.bench.build_ref`): training in `run.json` and
+its checkpoints, evaluation in `summary.json`. A checkpoint trained on another build is not
+evaluated, and evaluations of different builds are not tabled together, unless
+`allow_mixed_builds` (`--allow-mixed-builds`); the tables then say so.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from talkingub.bench import distributed as D
+from talkingub.bench.build_ref import BuildRef
 from talkingub.bench.data import BuildIndex, ClipStore
 from talkingub.bench.evaluate import EvalJob, EvalResult, evaluate
 from talkingub.bench.leaderboard import Tables, write_tables
@@ -41,6 +50,8 @@ from talkingub.bench.train import (
     train,
 )
 from talkingub.errors import ConfigError
+from talkingub.io.noise import log_path, route_noise
+from talkingub.progress import TaskBars
 
 # The protocol `talkingub bench` and `run_tiny_bench` run unless told otherwise.
 DEFAULT_PROTOCOL = "tiny-cpu"
@@ -55,6 +66,10 @@ class BenchRun:
     resume: bool = False
     progress: bool = True
     restart: bool = False
+    allow_mixed_builds: bool = False  # --allow-mixed-builds (talkingub.bench.build_ref)
+    # False: third-party log noise (detector warnings) goes only to OUT/logs/<command>.log;
+    # True (`--verbose`): shown on the terminal (see talkingub.io.noise)
+    verbose: bool = False
 
     def __post_init__(self) -> None:
         """Checks that need no data: the device exists here, --resume/--restart agree."""
@@ -95,6 +110,28 @@ def _is_main() -> bool:
     return int(os.environ.get("RANK", "0")) == 0
 
 
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _logged(command: str) -> Callable[[Callable[_P, _R]], Callable[_P, _R]]:
+    """Run the decorated `f(run, ...)` with third-party log noise routed to
+    `run.out_dir/logs/<command>.log` (the outermost such call's log: `run` nests the others)."""
+
+    def wrap(f: Callable[_P, _R]) -> Callable[_P, _R]:
+        @functools.wraps(f)
+        def routed(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+            run = args[0] if args else kwargs["run"]
+            assert isinstance(run, BenchRun)
+            log = log_path(run.out_dir, command)
+            with route_noise(log, run.verbose, title=f"bench {command}"):
+                return f(*args, **kwargs)
+
+        return routed
+
+    return wrap
+
+
 def train_jobs(run: BenchRun) -> list[TrainJob]:
     return [
         TrainJob(
@@ -107,6 +144,7 @@ def train_jobs(run: BenchRun) -> list[TrainJob]:
             run.resume,
             run.progress,
             run.restart,
+            allow_mixed_builds=run.allow_mixed_builds,
         )
         for method in trained_methods(run.protocol)
         for seed in run.protocol.seeds
@@ -116,9 +154,19 @@ def train_jobs(run: BenchRun) -> list[TrainJob]:
 def train_all(run: BenchRun) -> list[TrainResult]:
     """Train every method of the protocol (references among them train nothing)."""
     jobs = train_jobs(run)
+    _refuse_early(run, jobs)
+    return _train_jobs(run, jobs) if jobs else []  # nothing to train: OUT stays untouched
+
+
+def _refuse_early(run: BenchRun, jobs: list[TrainJob]) -> None:
+    """What refuses a training run, checked before anything is written (not even its log)."""
     for job in jobs:  # before the first method trains (each job checks again under its lock)
         refuse_silent_restart(job)
     require_weights(trained_methods(run.protocol), run.protocol)
+
+
+@_logged("train")
+def _train_jobs(run: BenchRun, jobs: list[TrainJob]) -> list[TrainResult]:
     return [train(job) for job in jobs]
 
 
@@ -142,8 +190,10 @@ def eval_lists(run: BenchRun) -> EvalLists:
     return lists
 
 
+@_logged("eval")
 def eval_all(run: BenchRun) -> list[EvalResult]:
     lists = eval_lists(run)
+    build = BuildRef.from_build(run.build_dir)  # recorded with every evaluation
     results = []
     for method in trained_methods(run.protocol):
         for seed in run.protocol.seeds:
@@ -161,21 +211,27 @@ def eval_all(run: BenchRun) -> list[EvalResult]:
                 seed,
                 run.device,
                 progress=run.progress,
+                build_ref=build,
+                allow_mixed_builds=run.allow_mixed_builds,
             )
             results.append(evaluate(job))
     for name in references_of(run.protocol):
-        results.append(eval_reference(run, name, lists))
+        results.append(eval_reference(run, name, lists, build))
     return results
 
 
-def eval_reference(run: BenchRun, name: str, lists: EvalLists) -> EvalResult:
-    """Score reference `name` on `lists`; an evaluation made from the same lists and
-    evaluation settings (summary.json `inputs`) is reused."""
+def eval_reference(
+    run: BenchRun, name: str, lists: EvalLists, build: BuildRef | None = None
+) -> EvalResult:
+    """Score reference `name` on `lists`; an evaluation made from the same lists, evaluation
+    settings and build (summary.json `inputs`; `build` None: `run.build_dir`'s) is reused."""
+    build = build or BuildRef.from_build(run.build_dir)
     folder = reference_dir(run.out_dir, name) / "eval"
     evaluation = dataclasses.asdict(run.protocol.evaluation)
     for unused in ("references", "grid_videos", "write_png"):  # do not change the scores
         evaluation.pop(unused)
-    text = json.dumps({"lists": lists.to_json(), "evaluation": evaluation}, sort_keys=True)
+    used = {"lists": lists.to_json(), "evaluation": evaluation, "build": list(build.key)}
+    text = json.dumps(used, sort_keys=True)
     inputs = hashlib.sha256(text.encode()).hexdigest()[:16]
     summary = folder / "summary.json"
     if summary.is_file() and (folder / "per_video.parquet").is_file():
@@ -201,28 +257,60 @@ def eval_reference(run: BenchRun, name: str, lists: EvalLists) -> EvalResult:
         run.device,
         progress=run.progress,
         inputs=inputs,
+        build_ref=build,
     )
     return evaluate(job)
 
 
+@_logged("table")
 def table_all(run: BenchRun) -> Tables | None:
     if not _is_main():
         return None
+    with TaskBars(enabled=run.progress) as bars:
+        return _table_all(run, functools.partial(bars.update, bars.add("bench table", None)))
+
+
+def _table_all(run: BenchRun, step: Callable[..., None]) -> Tables:
+    """The tables and figures; `step(description=...)` names each step on its bar."""
     from talkingub.bench.figures import bar_chart
 
+    step(description="bench table: leaderboard")
     tables = write_tables(
         run.out_dir,
         trained_methods(run.protocol),
         averaging=run.protocol.evaluation.averaging,
         title=f"talkingub bench: {run.protocol.name}",
         references=references_of(run.protocol),
+        allow_mixed_builds=run.allow_mixed_builds,
     )
+    step(description="bench table: bar chart")
     bar_chart(tables.scores, run.out_dir / "tables" / "bars.png", references=tables.references)
-    _grids(run)
-    return tables
+    if _on_this_build(tables, run.build_dir):
+        _grids(run, step)
+    else:  # the grids decode their source and driving columns from BUILD_DIR
+        step(description="bench table: no grid videos (runs made on another build)")
+    step(description="bench table: HTML page")
+    return dataclasses.replace(tables, html=_html_page(run, tables))
 
 
-def _grids(run: BenchRun) -> None:
+def _on_this_build(tables: Tables, build_dir: Path) -> bool:
+    """Every tabled run was made on the build now at `build_dir` (not refiltered since)."""
+    current = BuildRef.from_build(build_dir)
+    return all(g.ref is not None and g.ref.same_build(current) for g in tables.builds)
+
+
+def _html_page(run: BenchRun, tables: Tables) -> Path:
+    """OUT/report/leaderboard.html: the tables, the paper's numbers and the figures."""
+    from talkingub.bench.leaderboard_html import write_leaderboard_html
+
+    evaluation = run.protocol.evaluation
+    methods = trained_methods(run.protocol)
+    return write_leaderboard_html(
+        run.out_dir, tables, methods, run.protocol.name, averaging=evaluation.averaging
+    )
+
+
+def _grids(run: BenchRun, step: Callable[..., None] = lambda **_: None) -> None:
     from talkingub.bench.figures import grid_video
 
     lists_path = run.out_dir / "eval_lists.json"
@@ -234,6 +322,7 @@ def _grids(run: BenchRun) -> None:
     store = ClipStore(BuildIndex(run.build_dir))
     seed = run.protocol.seeds[0]
     for item in items[:count]:
+        step(description=f"bench table: grid video {item.item}")
         # the references need no column: copy-source and copy-driving are the first two
         videos = {
             m: run_dir(run.out_dir, m, seed) / "eval" / "videos" / task / f"{item.item}.mp4"
@@ -243,6 +332,12 @@ def _grids(run: BenchRun) -> None:
 
 
 def run_all(run: BenchRun) -> BenchResult:
+    _refuse_early(run, train_jobs(run))
+    return _run_all(run)
+
+
+@_logged("run")
+def _run_all(run: BenchRun) -> BenchResult:
     start = time.perf_counter()
     result = BenchResult(run.out_dir)
     with D.session(run.device):
@@ -262,6 +357,7 @@ def run_tiny_bench(
     protocol: str | Path | Protocol = DEFAULT_PROTOCOL,
     progress: bool = False,
     restart: bool = True,
+    verbose: bool = False,
     **overrides: Any,
 ) -> BenchResult:
     """The CPU-scale bench for the demo: `tiny` configs, a few steps, the tiny protocol's
@@ -271,6 +367,12 @@ def run_tiny_bench(
     chosen = with_schedule(load_protocol(protocol, methods=tuple(methods)), steps=steps)
     chosen = dataclasses.replace(chosen, **overrides) if overrides else chosen
     run = BenchRun(
-        Path(build_dir), Path(out_dir), chosen, device="cpu", progress=progress, restart=restart
+        Path(build_dir),
+        Path(out_dir),
+        chosen,
+        device="cpu",
+        progress=progress,
+        restart=restart,
+        verbose=verbose,
     )
     return run_all(run)

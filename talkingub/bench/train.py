@@ -25,6 +25,7 @@ import torch
 
 from talkingub.bench import checkpoint as ckpt
 from talkingub.bench import distributed as D
+from talkingub.bench.build_ref import BuildRef
 from talkingub.bench.data import BuildIndex, ClipStore, PairDataset, PairSpec, face_size_of
 from talkingub.bench.holdout import training_holdout
 from talkingub.bench.optim import batch_size_of
@@ -37,6 +38,7 @@ from talkingub.bench.run_folder import (
     RunExistsError,
     check_resume_flags,
     checkpoints_in,
+    earlier_builds,
     refuse_silent_restart,
     set_aside_previous_run,
 )
@@ -82,6 +84,7 @@ class TrainJob:
     resume: bool = False
     progress: bool = True
     restart: bool = False  # a folder with a checkpoint: move the old run aside, start over
+    allow_mixed_builds: bool = False  # resume a run begun on another build
 
     def __post_init__(self) -> None:
         check_resume_flags(self.resume, self.restart)
@@ -107,6 +110,7 @@ class _Context(StepParts):
     job: TrainJob
     batch_size: int
     loader_dataset: Any = None
+    build_ref: BuildRef | None = None  # the build trained on: run.json and the checkpoints
 
 
 def train(job: TrainJob) -> TrainResult:
@@ -117,12 +121,14 @@ def train(job: TrainJob) -> TrainResult:
 
 def _train(job: TrainJob, info: D.DistInfo) -> TrainResult:
     refuse_silent_restart(job)  # before anything is written
+    build = BuildRef.from_build(job.build_dir)
+    earlier = earlier_builds(job, build)  # a resume on another build: refused unless allowed
     previous = None
     if info.main:  # temporaries of a save that was killed are never reused
         ckpt.remove_stale_temps(job.run_dir)
         if job.restart:
             previous = set_aside_previous_run(job.run_dir)
-    ctx = _setup(job, info)
+    ctx = _setup(job, info, build, earlier)
     done = _resume(ctx) if job.resume else 0
     if not job.resume:
         torch.manual_seed(job.seed * 1000 + info.rank)
@@ -156,7 +162,12 @@ def harness_step(job: TrainJob) -> Iterator[tuple[Any, TrainStep]]:
         yield ctx.model, TrainStep(ctx)
 
 
-def _setup(job: TrainJob, info: D.DistInfo) -> _Context:
+def _setup(
+    job: TrainJob,
+    info: D.DistInfo,
+    build: BuildRef | None = None,
+    earlier: list[BuildRef] | None = None,
+) -> _Context:
     from talkingub.models.registry import create_model
 
     schedule = job.protocol.schedule
@@ -178,15 +189,19 @@ def _setup(job: TrainJob, info: D.DistInfo) -> _Context:
         label=job.method,
         checkpoint=job.run_dir / "checkpoints" / "last.pt",
         job=job,
+        build_ref=build,
         batch_size=batch_size_of(model.config, schedule.batch_size),
     )
     if info.main:
-        _write_run_config(job, model.config, info.world)
+        _write_run_config(job, model.config, info.world, build, earlier or [])
     return ctx
 
 
-def _write_run_config(job: TrainJob, config: Any, world: int) -> None:
-    """`run.json`: what this run trains with, including any loss terms left out."""
+def _write_run_config(
+    job: TrainJob, config: Any, world: int, build: BuildRef | None, earlier: list[BuildRef]
+) -> None:
+    """`run.json`: what this run trains with, including any loss terms left out, and the
+    build (`earlier_builds`: those a resumed run was trained on before, when allowed)."""
     payload = {
         "method": job.method,
         "seed": job.seed,
@@ -196,6 +211,8 @@ def _write_run_config(job: TrainJob, config: Any, world: int) -> None:
         "dropped_loss_terms": dropped_terms(job.method, job.protocol),
         "model_config": to_dict(config),
         "protocol": to_dict(job.protocol),
+        "build": build.to_dict() if build else None,
+        "earlier_builds": [b.to_dict() for b in earlier],
     }
     atomic_write_text(job.run_dir / "run.json", json.dumps(payload, indent=2) + "\n")
 
@@ -261,6 +278,7 @@ def _state(ctx: _Context, step: int) -> dict[str, Any]:
         "schedulers": {g: s.state_dict() for g, s in ctx.schedulers.items()},
         "scaler": ctx.scaler.state_dict(),
         "protocol": to_dict(ctx.job.protocol),
+        "build": ctx.build_ref.to_dict() if ctx.build_ref else None,
     }
 
 
@@ -304,7 +322,7 @@ def _finish(ctx: _Context, steps: int, rate: float, losses: dict[str, float]) ->
     return result
 
 
-_FINAL_KEYS = ("method", "variant", "seed", "step", "model_config", "model", "protocol")
+_FINAL_KEYS = ("method", "variant", "seed", "step", "model_config", "model", "protocol", "build")
 
 
 def _peak_memory_mb(device: torch.device) -> float:

@@ -83,14 +83,9 @@ def progress_bar(
     if title is None:
         yield lambda losses: None
         return
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
+    from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
+
+    from talkingub.progress import EtaColumn, ProgressBars
 
     columns = (
         TextColumn(title),
@@ -98,11 +93,11 @@ def progress_bar(
         MofNCompleteColumn(),
         TextColumn("{task.fields[rate]} it/s"),
         TimeElapsedColumn(),
-        TextColumn("ETA"),
-        TimeRemainingColumn(),
+        EtaColumn(),
         TextColumn("{task.fields[loss]}"),
     )
-    with Progress(*columns, transient=False) as bar:
+    with ProgressBars(*columns) as bars:  # on stderr, as every bar
+        bar = bars.progress
         task = bar.add_task("train", total=steps, completed=done, rate="-", loss="")
         start = time.perf_counter()
 

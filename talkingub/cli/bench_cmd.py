@@ -17,7 +17,7 @@ from typing import Any
 
 import click
 
-from talkingub.cli.defaults import LibraryDefault, field_default, given
+from talkingub.cli.defaults import LibraryDefault, field_default, given, verbose_option
 
 Option = Callable[[Callable[..., Any]], Callable[..., Any]]
 
@@ -63,7 +63,11 @@ RUNNING: list[Option] = [
         library=_default_device,
         help="auto | cpu | cuda | cuda:N | mps",
     ),
+]
+# every command: the bars (stderr) and where third-party log output goes (talkingub.io.noise)
+OUTPUT: list[Option] = [
     click.option("--no-progress", is_flag=True, help="No progress bars (logs, CI)."),
+    verbose_option("OUT/logs/<command>.log"),
 ]
 TRAINING: list[Option] = [
     click.option("--resume", is_flag=True, help="Continue from each run's last checkpoint."),
@@ -96,6 +100,19 @@ SCORING: list[Option] = [
 ]
 
 
+# Every command checks that its runs share one build (talkingub.bench.build_ref).
+BUILDS: list[Option] = [
+    click.option(
+        "--allow-mixed-builds",
+        is_flag=True,
+        help="Go on where runs come from different builds (rebuilt or refiltered in "
+        "between) instead of refusing: `table` writes the tables with a note listing the "
+        "builds, `eval` scores a checkpoint trained on another build, `train` resumes a "
+        "run begun on another build (recorded in its run.json).",
+    ),
+]
+
+
 def _options(*groups: list[Option]) -> Option:
     def apply(func: Callable[..., Any]) -> Callable[..., Any]:
         for decorator in reversed([d for group in groups for d in group]):
@@ -117,6 +134,8 @@ def _run(
     steps: int | None = None,
     without_pretrained_losses: bool = False,
     no_references: bool = False,
+    allow_mixed_builds: bool = False,
+    verbose: bool = False,
 ) -> Any:
     """The BenchRun of the command's options (those not given, or not taken by the command,
     keep the library's defaults)."""
@@ -142,6 +161,8 @@ def _run(
         resume=resume,
         progress=not no_progress,
         restart=restart,
+        allow_mixed_builds=allow_mixed_builds,
+        verbose=verbose,
         **given(device=device),
     )
 
@@ -150,6 +171,8 @@ def _echo_table(tables: Any) -> None:
     if tables is not None:
         click.echo(tables.markdown.read_text().split("\n## Published")[0])
         click.echo(f"wrote {tables.markdown}, {tables.latex.name}, {tables.csv.name}")
+        if tables.html is not None:
+            click.echo(f"wrote {tables.html} (open it in a browser)")
 
 
 def _echo_moved(results: Any) -> None:
@@ -164,7 +187,7 @@ def bench_group() -> None:
 
 
 @bench_group.command("train")
-@_options(WHERE, RUNNING, TRAINING)
+@_options(WHERE, RUNNING, OUTPUT, TRAINING, BUILDS)
 def train_command(**kw: Any) -> None:
     """Train each method (and seed) of the protocol.
 
@@ -184,7 +207,7 @@ def train_command(**kw: Any) -> None:
 
 
 @bench_group.command("eval")
-@_options(WHERE, RUNNING, SCORING)
+@_options(WHERE, RUNNING, OUTPUT, SCORING, BUILDS)
 def eval_command(**kw: Any) -> None:
     """Evaluate trained methods and the reference rows on the fixed evaluation lists."""
     from talkingub.bench.references import is_reference
@@ -196,16 +219,17 @@ def eval_command(**kw: Any) -> None:
 
 
 @bench_group.command("table")
-@_options(WHERE, SCORING)
+@_options(WHERE, OUTPUT, SCORING, BUILDS)
 def table_command(**kw: Any) -> None:
-    """Leaderboard (Markdown, LaTeX, CSV), bar chart and grid videos from the evaluations."""
+    """Leaderboard (Markdown, LaTeX, CSV), bar chart, grid videos and one HTML page
+    (OUT/report/leaderboard.html) from the evaluations."""
     from talkingub.bench.runner import table_all
 
     _echo_table(table_all(_run(**kw)))
 
 
 @bench_group.command("run")
-@_options(WHERE, RUNNING, TRAINING, SCORING)
+@_options(WHERE, RUNNING, OUTPUT, TRAINING, SCORING, BUILDS)
 def run_command(**kw: Any) -> None:
     """train + eval + table."""
     from talkingub.bench.runner import run_all

@@ -14,7 +14,13 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from talkingub.cli.defaults import LibraryDefault, config_option, given, out_folder_option
+from talkingub.cli.defaults import (
+    LibraryDefault,
+    config_option,
+    given,
+    out_folder_option,
+    verbose_option,
+)
 from talkingub.cli.fetch_cmd import fetch_config, fetch_options, folder_options, print_summary
 from talkingub.config import merge
 from talkingub.curate.config import BuildConfig, CropConfig, FilterConfig, SplitConfig
@@ -171,6 +177,7 @@ def print_licence_summary(summary: BuildSummary, console: Console) -> None:
 )
 @threshold_options
 @fetch_options
+@verbose_option("OUT/logs/build.log")
 @folder_options
 def build_command(
     manifest: Path | None,
@@ -183,6 +190,7 @@ def build_command(
     ray_address: str | None,
     force: bool,
     wait: bool,
+    verbose: bool,
     **opts: Any,
 ) -> None:
     """Build a Talking-UB-style dataset from MANIFEST into OUT.
@@ -214,6 +222,7 @@ def build_command(
             progress=not opts["no_progress"],
             force=force,
             wait=wait,
+            verbose=verbose,
             **chosen_run,
         )
     )
@@ -231,9 +240,16 @@ def build_command(
     help="Videos in parallel.",
 )
 @click.option("--no-progress", is_flag=True, help="Disable progress bars.")
+@verbose_option("OUT/logs/refilter.log")
 @folder_options
 def refilter_command(
-    out: Path, workers: int | None, no_progress: bool, force: bool, wait: bool, **opts: Any
+    out: Path,
+    workers: int | None,
+    no_progress: bool,
+    verbose: bool,
+    force: bool,
+    wait: bool,
+    **opts: Any,
 ) -> None:
     """Re-decide a finished build in OUT with new thresholds, without running detection."""
     changes = {k: v for k, v in overrides(opts).items() if v is not None}
@@ -243,6 +259,7 @@ def refilter_command(
         progress=not no_progress,
         force=force,
         wait=wait,
+        verbose=verbose,
         **given(workers=workers),
     )
     print_build_summary(summary)
@@ -256,15 +273,21 @@ def register(group: click.Group) -> None:
 
 @click.command("verify")
 @click.argument("out", type=click.Path(exists=True, file_okay=False, path_type=Path))
-def verify_command(out: Path) -> None:
+@click.option("--no-progress", is_flag=True, help="Disable progress bars.")
+def verify_command(out: Path, no_progress: bool) -> None:
     """Check a finished build: every output file against SHA256SUMS (none missing, unlisted or
     outside OUT), schema versions, clip rows vs shard samples, each sample's JSON vs its
     frames.parquet rows, stats.json's funnel counts vs the tables and shards, exports, split
     disjointness. Exits 1 and lists every problem found."""
     from talkingub.curate.verify import verify_build
+    from talkingub.progress import TaskBars
 
     try:
-        problems = verify_build(out)
+        with TaskBars(enabled=not no_progress, transient=True) as bars:  # then the verdict
+            task = bars.add("verify: hash files", None, unit="files")
+            problems = verify_build(
+                out, lambda done, total: bars.update(task, completed=done, total=total)
+            )
     except Exception as exc:  # verify reports bad files itself; this is a last resort
         problems = [f"verify could not finish ({type(exc).__name__}: {exc})"]
     for problem in problems:

@@ -42,6 +42,16 @@ def out_folder_option(help: str) -> Callable[[Any], Any]:
     return click.option("-o", "--out", type=path, required=True, help=help)
 
 
+def verbose_option(log: str) -> Callable[[Any], Any]:
+    """`--verbose`: third-party log output on the terminal instead of only in `log`."""
+    return click.option(
+        "--verbose",
+        is_flag=True,
+        help="Show third-party log output (MediaPipe/TFLite/absl warnings, protobuf and "
+        f"library warnings) on the terminal; without it that output goes only to {log}.",
+    )
+
+
 def field_default(config: type, name: str) -> Any:
     """The default of dataclass field `name` of `config`."""
     field = next(f for f in dataclasses.fields(config) if f.name == name)

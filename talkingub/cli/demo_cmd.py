@@ -7,8 +7,9 @@ from pathlib import Path
 import click
 
 from talkingub.cli.build_cmd import print_build_summary
+from talkingub.cli.defaults import verbose_option
 from talkingub.demo.run import DemoConfig, run_demo
-from talkingub.demo.sample import write_sample
+from talkingub.demo.sample import write_sample_quietly
 
 
 @click.command("demo")
@@ -29,14 +30,21 @@ from talkingub.demo.sample import write_sample
     help="Tiny training steps per method in the bench (0 skips the bench).",
 )
 @click.option("--no-progress", is_flag=True, help="Disable progress bars.")
-def demo_command(out: Path, workers: int, bench_steps: int, no_progress: bool) -> None:
+@verbose_option("OUT/logs/build.log, OUT/bench/logs/run.log and the sample cache's logs/")
+def demo_command(
+    out: Path, workers: int, bench_steps: int, no_progress: bool, verbose: bool
+) -> None:
     """Run the pipeline end to end, offline, on embedded sample videos.
 
     The sample videos are generated once (deterministically) from public-domain portraits
     that ship inside scikit-image and matplotlib.
     """
     config = DemoConfig(
-        out_dir=out, workers=workers, progress=not no_progress, bench_steps=bench_steps
+        out_dir=out,
+        workers=workers,
+        progress=not no_progress,
+        bench_steps=bench_steps,
+        verbose=verbose,
     )
     result = run_demo(config)
     click.echo(f"sample manifest: {result.manifest}")
@@ -48,9 +56,11 @@ def demo_command(out: Path, workers: int, bench_steps: int, no_progress: bool) -
 
 @click.command("sample")
 @click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
-def sample_command(folder: Path) -> None:
+@click.option("--no-progress", is_flag=True, help="Disable progress bars.")
+@verbose_option("FOLDER/logs/sample.log")
+def sample_command(folder: Path, no_progress: bool, verbose: bool) -> None:
     """Generate the sample videos and their manifest (sample.csv) into FOLDER."""
-    click.echo(f"wrote {write_sample(folder)}")
+    click.echo(f"wrote {write_sample_quietly(folder, not no_progress, verbose)}")
 
 
 def register(group: click.Group) -> None:

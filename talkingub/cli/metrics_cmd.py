@@ -1,4 +1,7 @@
-"""`talkingub metrics PRED TARGET`: same-identity metrics between two folders."""
+"""`talkingub metrics PRED TARGET`: same-identity metrics between two folders.
+
+Third-party log output (detector warnings) goes to `logs/metrics.log` beside the first `-o`
+results file; without `-o` it is discarded. `--verbose` shows it on the terminal instead."""
 
 from __future__ import annotations
 
@@ -9,11 +12,20 @@ from typing import Any
 import click
 import yaml
 
-from talkingub.cli.defaults import LibraryDefault, field_default, given
+from talkingub.cli.defaults import LibraryDefault, field_default, given, verbose_option
 from talkingub.errors import ConfigError
 
 # what `Evaluation.write` writes; checked here before any metric is computed
 RESULT_SUFFIXES = (".json", ".parquet")
+LOG_NAME = "metrics"
+
+
+def metrics_log(out: tuple[Path, ...]) -> Path | None:
+    """Where the third-party log output goes: `logs/metrics.log` beside the first results
+    file; None (discarded) without one."""
+    from talkingub.io.noise import log_path
+
+    return log_path(out[0].absolute().parent, LOG_NAME) if out else None
 
 
 def check_result_paths(paths: tuple[Path, ...]) -> None:
@@ -59,8 +71,8 @@ def _parse_sets(pairs: tuple[str, ...]) -> dict[str, dict[str, Any]]:
 
 
 @click.command("metrics")
-@click.argument("pred", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.argument("target", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("pred", type=click.Path(exists=True, path_type=Path))
+@click.argument("target", type=click.Path(exists=True, path_type=Path))
 @click.option(
     "-m",
     "--metrics",
@@ -124,6 +136,8 @@ def _parse_sets(pairs: tuple[str, ...]) -> dict[str, dict[str, Any]]:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write results (.json or .parquet); repeatable. Checked before anything is computed.",
 )
+@click.option("--no-progress", is_flag=True, help="Disable progress bars.")
+@verbose_option("logs/metrics.log beside the first -o file (discarded without -o)")
 def metrics_command(
     pred: Path,
     target: Path,
@@ -138,13 +152,24 @@ def metrics_command(
     sets: tuple[str, ...],
     keep_going: bool,
     out: tuple[Path, ...],
+    no_progress: bool,
+    verbose: bool,
 ) -> None:
-    """Compute metrics between generated (PRED) and ground-truth (TARGET) folders of videos
-    or frames, paired by name; prints a table with units and missing-detection rates."""
+    """Compute metrics between generated (PRED) and ground-truth (TARGET) videos: two folders
+    of videos or frame folders, paired by name, or two video files; prints a table with units
+    and missing-detection rates.
+
+    \b
+    Examples:
+      talkingub metrics runs/bench/fomm/seed-0/eval/videos/same gt/ -m l1,psnr,ssim
+      talkingub metrics fake.mp4 real.mp4 -m l1,akd -o scores.json
+    """
     check_result_paths(out)  # before the imports and the computation: fail in a second
     from rich.console import Console
 
+    from talkingub.io.noise import route_noise
     from talkingub.metrics.evaluate import EvaluationConfig, evaluate_folders, summary_table
+    from talkingub.progress import ItemBars
 
     names = None if metrics is None else tuple(m.strip() for m in metrics.split(",") if m.strip())
     chosen = given(metrics=names, stride=stride, batch=batch, averaging=averaging, missing=missing)
@@ -157,7 +182,10 @@ def metrics_command(
         options=_parse_sets(sets),
         **chosen,  # the others: EvaluationConfig's defaults
     )
-    evaluation = evaluate_folders(pred, target, config)
+    bars = ItemBars("metrics", enabled=not no_progress)
+    with route_noise(metrics_log(out), verbose, title=LOG_NAME), bars:
+        evaluation = evaluate_folders(pred, target, config, progress=bars.item)
+        bars.finish()
     console = Console()
     if not console.is_terminal:  # pipes and logs: never truncate the units column
         console = Console(width=200)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import click
+from rich.progress import TaskID
 
 from talkingub.errors import WeightsMissingError
+from talkingub.progress import ProgressBars
 
 
 def _names(names: tuple[str, ...]) -> list[str]:
@@ -36,15 +38,39 @@ def list_command() -> None:
 @click.argument("names", nargs=-1, required=True)
 @click.option("--force", is_flag=True, help="Download again even when a verified copy exists.")
 @click.option("--url", default=None, help="Download from this mirror instead (one name only).")
-def fetch_command(names: tuple[str, ...], force: bool, url: str | None) -> None:
+@click.option("--no-progress", is_flag=True, help="Disable progress bars.")
+def fetch_command(names: tuple[str, ...], force: bool, url: str | None, no_progress: bool) -> None:
     """Download NAMES (resumes an interrupted download; checks the sha256)."""
     from talkingub.weights.fetch import fetch
 
     if url and len(names) > 1:
         raise click.UsageError("--url applies to a single name")
-    for name in names:
-        path = fetch(name, force=force, url=url)
-        click.echo(f"{name}: {path}")
+    with _download_bars(enabled=not no_progress) as bars:
+        for name in names:
+            task = bars.progress.add_task(name, total=None)
+
+            def moved(done: int, total: int | None, task: TaskID = task) -> None:
+                bars.progress.update(task, completed=done, total=total)
+
+            path = fetch(name, force=force, url=url, progress=moved)
+            bars.progress.update(task, visible=False)
+            click.echo(f"{name}: {path}")
+
+
+def _download_bars(enabled: bool) -> ProgressBars:
+    """One bar per download: bytes, rate, labelled ETA (stderr)."""
+    from rich.progress import BarColumn, DownloadColumn, TextColumn, TransferSpeedColumn
+
+    from talkingub.progress import EtaColumn
+
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        EtaColumn(),
+    )
+    return ProgressBars(*columns, enabled=enabled)
 
 
 @weights_group.command("verify")

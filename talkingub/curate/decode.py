@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -36,21 +36,32 @@ def analysis_size(width: int, height: int, max_side: int) -> tuple[int, int]:
     return max(2, round(width * scale / 2) * 2), max(2, round(height * scale / 2) * 2)
 
 
+Progress = Callable[[int, int | None], None]  # (frames decoded, expected total or None)
+
+
 def decode_video(
-    path: Path, shots: ShotConfig, analysis: AnalysisConfig, timeout: float = 1800.0
+    path: Path,
+    shots: ShotConfig,
+    analysis: AnalysisConfig,
+    timeout: float = 1800.0,
+    progress: Progress | None = None,
 ) -> DecodeResult:
     import av
 
     deadline = time.monotonic() + timeout
     try:
         with av.open(str(path)) as container:
-            return _decode(container, shots, analysis, deadline)
+            return _decode(container, shots, analysis, deadline, progress)
     except av.FFmpegError as exc:
         raise ReasonedError("corrupt", f"decoding failed: {exc}") from None
 
 
 def _decode(
-    container: Any, shots: ShotConfig, analysis: AnalysisConfig, deadline: float
+    container: Any,
+    shots: ShotConfig,
+    analysis: AnalysisConfig,
+    deadline: float,
+    progress: Progress | None = None,
 ) -> DecodeResult:
     from av.video.reformatter import VideoReformatter
 
@@ -61,7 +72,10 @@ def _decode(
     scaler = VideoReformatter()
     kept: list[AnalysedFrame] = []
     count, next_time, size = 0, 0.0, (0, 0)
+    expected = expected_frames(container, stream, fps)
     for index, (frame, rotation) in enumerate(_frames(container, stream)):
+        if progress is not None:
+            progress(index, expected)
         if time.monotonic() > deadline:
             raise ReasonedError("timeout", "analysis exceeded decode_timeout")
         size = _display_size(frame, rotation)
@@ -73,7 +87,20 @@ def _decode(
         count = index + 1
     if count == 0:
         raise ReasonedError("corrupt", "no decodable frame")
+    if progress is not None:
+        progress(count, count)
     return DecodeResult(kept, detector.shots(count), count, fps, *size)
+
+
+def expected_frames(container: Any, stream: Any, fps: float) -> int | None:
+    """The frame count the container declares, or its duration x fps (progress only)."""
+    if stream.frames:
+        return int(stream.frames)
+    if stream.duration and stream.time_base:
+        return round(float(stream.duration * stream.time_base) * fps) or None
+    if container.duration:
+        return round(container.duration / 1_000_000 * fps) or None  # av.time_base: 1/1e6 s
+    return None
 
 
 def _frames(container: Any, stream: Any) -> Iterator[tuple[Any, int]]:

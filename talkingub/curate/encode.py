@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+from collections.abc import Callable
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -92,9 +93,14 @@ def _crop_graph(stream: Any, rotation: int, box: CropBox, size: int) -> Any:
 
 
 def encode_clips(
-    source: Path, clips: list[ClipSpec], fps: float, out_dir: Path, config: CropConfig
+    source: Path,
+    clips: list[ClipSpec],
+    fps: float,
+    out_dir: Path,
+    config: CropConfig,
+    progress: Callable[[int, int | None], None] | None = None,
 ) -> dict[str, Path]:
-    """Returns clip_id -> mp4 path."""
+    """Returns clip_id -> mp4 path. `progress(frames decoded, frames to decode)`."""
     import av
 
     if not clips:
@@ -109,6 +115,8 @@ def encode_clips(
                 if index >= last:
                     break
                 _route(frame, index, clips, writers, (fps, stream, out_dir, config))
+                if progress is not None:
+                    progress(index + 1, last)
         for writer in writers.values():
             writer.finish()
     except BaseException:

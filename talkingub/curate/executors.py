@@ -12,11 +12,17 @@ Stopping: an `EnvironmentStop` raised by `fn` (the disk is full, OUT is read-onl
 talkingub.errors) is no item's failure. Every executor re-raises it in the parent from
 `map_unordered`, after which no item is started; closing the iterator (or the re-raise
 itself) kills the `process` workers still busy and cancels the pending Ray tasks.
+
+Progress: while `fn` runs, `emit(message)` sends a message to the parent's `on_event`
+callback (the build's per-video stage events): `serial` calls it directly, `process` sends it
+over the worker's pipe, where the parent reads it while it waits for results; with `ray`, and
+without an `on_event`, `emit` does nothing (Ray reports only finished items).
 """
 
 from __future__ import annotations
 
 import collections
+import contextlib
 import dataclasses
 import signal
 import time
@@ -28,6 +34,26 @@ from talkingub.registry import Registry
 
 WORKER_CRASHED = "worker_crashed"
 TIMEOUT = "timeout"
+OnEvent = Callable[[Any], None]
+_emitter: list[OnEvent] = []  # set while this process runs an item for a listening parent
+
+
+def emit(message: Any) -> None:
+    """Send `message` to the parent's `on_event` (nothing when nobody listens)."""
+    if _emitter:
+        _emitter[0](message)
+
+
+@contextlib.contextmanager
+def _emitting(on_event: OnEvent | None) -> Iterator[None]:
+    if on_event is None:
+        yield
+        return
+    _emitter.append(on_event)
+    try:
+        yield
+    finally:
+        _emitter.remove(on_event)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -40,10 +66,11 @@ class TaskLost:
 
 class Executor(Protocol):
     def map_unordered(
-        self, fn: Callable[[Any], Any], items: list[Any]
+        self, fn: Callable[[Any], Any], items: list[Any], on_event: OnEvent | None = None
     ) -> Iterator[tuple[Any, Any]]:
         """Yield (item, result or TaskLost) pairs; `fn` must catch its own errors, except an
-        `EnvironmentStop`, which is re-raised here and ends the iteration."""
+        `EnvironmentStop`, which is re-raised here and ends the iteration. What `fn` passes
+        to `emit` reaches `on_event` in this process (see the module doc)."""
         ...
 
 
@@ -58,10 +85,12 @@ class SerialExecutor:
         self.workers = 1
 
     def map_unordered(
-        self, fn: Callable[[Any], Any], items: list[Any]
+        self, fn: Callable[[Any], Any], items: list[Any], on_event: OnEvent | None = None
     ) -> Iterator[tuple[Any, Any]]:
         for item in items:
-            yield item, fn(item)
+            with _emitting(on_event):
+                result = fn(item)
+            yield item, result
 
 
 def _exit_text(code: int | None) -> str:
@@ -73,8 +102,11 @@ def _exit_text(code: int | None) -> str:
     return f"killed by {name}" + (" (e.g. out of memory)" if number == signal.SIGKILL else "")
 
 
-def _worker_main(fn: Callable[[Any], Any], conn: Any) -> None:
-    """Worker loop: receive an item, announce the start, send the result; None stops."""
+def _worker_main(fn: Callable[[Any], Any], conn: Any, listened: bool = False) -> None:
+    """Worker loop: receive an item, announce the start, send the result; None stops. With
+    `listened`, what `fn` emits goes to the parent as ("event", message)."""
+    if listened:
+        _emitter.append(lambda message: conn.send(("event", message)))
     while True:
         try:
             item = conn.recv()
@@ -94,9 +126,13 @@ def _worker_main(fn: Callable[[Any], Any], conn: Any) -> None:
 class _Worker:
     """One spawned worker process, its pipe, and the item it is working on."""
 
-    def __init__(self, context: Any, fn: Callable[[Any], Any]) -> None:
+    def __init__(
+        self, context: Any, fn: Callable[[Any], Any], on_event: OnEvent | None = None
+    ) -> None:
+        self.on_event = on_event
         self.conn, child = context.Pipe()
-        self.process = context.Process(target=_worker_main, args=(fn, child))
+        listened = on_event is not None
+        self.process = context.Process(target=_worker_main, args=(fn, child, listened))
         self.process.start()
         child.close()
         self.item: Any = None
@@ -142,6 +178,10 @@ class _Worker:
                 return None
             if kind == "start":
                 self.started = time.monotonic()
+                continue
+            if kind == "event":
+                if self.on_event is not None:
+                    self.on_event(payload)
                 continue
             if kind == "stop":
                 self.busy = False  # finished its item; `stop` may end it gently
@@ -197,7 +237,7 @@ class ProcessExecutor:
         self.timeout = timeout or None
 
     def map_unordered(
-        self, fn: Callable[[Any], Any], items: list[Any]
+        self, fn: Callable[[Any], Any], items: list[Any], on_event: OnEvent | None = None
     ) -> Iterator[tuple[Any, Any]]:
         import multiprocessing
 
@@ -205,10 +245,14 @@ class ProcessExecutor:
             return
         context = multiprocessing.get_context("spawn")
         queue = collections.deque(items)
-        pool = [_Worker(context, fn) for _ in range(min(self.workers, len(items)))]
+
+        def spawn() -> _Worker:
+            return _Worker(context, fn, on_event)
+
+        pool = [spawn() for _ in range(min(self.workers, len(items)))]
         try:
             while queue or any(w.busy for w in pool):
-                _dispatch(pool, queue, lambda: _Worker(context, fn))
+                _dispatch(pool, queue, spawn)
                 _wait_any(pool, self.timeout)
                 for worker in pool:
                     finished = worker.collect(self.timeout)
@@ -245,8 +289,9 @@ class RayExecutor:
         self.timeout = timeout or None
 
     def map_unordered(
-        self, fn: Callable[[Any], Any], items: list[Any]
+        self, fn: Callable[[Any], Any], items: list[Any], on_event: OnEvent | None = None
     ) -> Iterator[tuple[Any, Any]]:
+        """`on_event` is not called: Ray tasks report only when they finish."""
         import ray
 
         if not ray.is_initialized():

@@ -15,6 +15,7 @@ import pyarrow.parquet as pq
 from talkingub.config import config_hash
 from talkingub.curate import tables
 from talkingub.curate.contact import sheet_paths
+from talkingub.curate.html_report import report_files, stale_report_files
 from talkingub.curate.provenance import provenance
 from talkingub.curate.report import write_reports
 from talkingub.curate.run_types import BuildRun, BuildSummary, VideoOutcome
@@ -49,7 +50,9 @@ def _assemble(build: BuildRun, outcomes: list[VideoOutcome]) -> BuildSummary:
     videos, clips, frames, samples = collect_rows(build, outcomes, splits, duplicates, chash)
     ledger = Ledger(build.out_dir)  # what earlier runs wrote here: all this run may delete
     shard_step(build, samples, clips, ledger)
-    ledger.claim(report_paths(build, clips), adopt=build.force)
+    reports = report_paths(build, clips)
+    ledger.claim(reports, adopt=build.force)
+    ledger.remove_files(stale_report_files(ledger, reports))  # e.g. a thumbnail now unshown
     paths = write_tables(build.out_dir, videos, clips, frames, splits, outcomes)
     meta = {
         "schema": SCHEMA_VERSION,
@@ -199,10 +202,11 @@ def _video_status(
 
 
 def report_paths(build: BuildRun, clips: list[dict[str, Any]]) -> list[Path]:
-    """The files the build writes at fixed names (tables, reports, SHA256SUMS) and the
-    contact sheets."""
+    """The files the build writes at fixed names (tables, reports, SHA256SUMS), the HTML
+    report's and the contact sheets."""
     out = build.out_dir
     paths = [out / name for name in (*SUMMED_FILES, "SHA256SUMS")]
+    paths += report_files(out, clips, build.recipe)
     if build.recipe.output.contact_sheets:
         paths += sheet_paths(out, clips)
     return paths

@@ -30,6 +30,7 @@ def refilter(
     executor: str = "process",
     force: bool = False,
     wait: bool = False,
+    verbose: bool = False,
 ) -> BuildSummary:
     meta_path = out_dir / "build.json"
     if not meta_path.is_file():
@@ -55,5 +56,6 @@ def refilter(
         analysis_must_exist=True,
         force=force,
         wait=wait,
+        verbose=verbose,
     )
     return run(dataclasses.replace(build))

@@ -1,4 +1,5 @@
-"""stats.json, the funnel (Markdown + PNG, set against the paper's counts) and contact sheets."""
+"""stats.json, the funnel (Markdown + PNG, set against the paper's counts), contact sheets,
+the dataset card (`card.py`) and the HTML report (`html_report.py`)."""
 
 from __future__ import annotations
 
@@ -7,12 +8,10 @@ import json
 from pathlib import Path
 from typing import Any
 
+from talkingub.curate.card import PAPER as PAPER  # Talking-UB's published counts
 from talkingub.curate.run_types import BuildRun
 from talkingub.curate.sources import licence_summary
 from talkingub.io.atomic import atomic_path, atomic_write_text
-
-# Talking-UB as published (PTUS, AAAI 2024, Section "Talking-UB dataset").
-PAPER = {"train videos": 180, "test videos": 33, "train frames": 82470, "test frames": 3217}
 
 
 def funnel_counts(
@@ -68,6 +67,11 @@ def write_reports(
         from talkingub.curate.contact import write_contact_sheets
 
         write_contact_sheets(out, clips)
+    from talkingub.curate.card import write_card
+    from talkingub.curate.html_report import write_html_report
+
+    write_card(out, videos, clips, build.recipe, meta)  # DATASET_CARD.md
+    write_html_report(out, build.recipe, (videos, clips, frames), funnel, stats)  # report/
     return funnel
 
 

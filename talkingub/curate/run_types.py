@@ -37,6 +37,10 @@ class BuildRun:
     # adopt a non-empty OUT that talkingub did not make (its files are never deleted)
     force: bool = False
     wait: bool = False  # OUT locked by another run: wait for it instead of failing at once
+    # False: third-party log noise (MediaPipe/TFLite native warnings, protobuf, logging) goes
+    # to OUT/logs/build.log (refilter.log), not the terminal; True (`--verbose`): shown on the
+    # terminal (Python warnings and log records are kept in the log too)
+    verbose: bool = False
 
     def executor_options(self) -> dict[str, Any]:
         options: dict[str, Any] = {"timeout": self.video_timeout}

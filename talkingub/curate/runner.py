@@ -18,7 +18,7 @@ import pandas as pd
 from talkingub.config import config_hash
 from talkingub.curate.analysis.plugins import check_backend
 from talkingub.curate.config import BuildConfig
-from talkingub.curate.executors import EXECUTORS, TaskLost
+from talkingub.curate.executors import EXECUTORS, TaskLost, emit
 from talkingub.curate.output import assemble_outputs
 from talkingub.curate.progress import BuildProgress
 from talkingub.curate.run_types import BuildRun, BuildSummary, VideoOutcome, VideoResult
@@ -28,8 +28,10 @@ from talkingub.errors import ConfigError, EnvironmentStop, ReasonedError, enviro
 from talkingub.fetch import run as run_fetch
 from talkingub.io.atomic import remove_stale_temps
 from talkingub.io.faults import video_fault
-from talkingub.io.outdir import output_folder
+from talkingub.io.noise import log_path, route_noise
+from talkingub.io.outdir import Ledger, output_folder
 from talkingub.manifest.schema import FETCH_SCHEMA_VERSION, check_table
+from talkingub.progress import TaskBars
 
 __all__ = [
     "BuildRun",
@@ -45,8 +47,16 @@ __all__ = [
 def run(build: BuildRun) -> BuildSummary:
     # one run per OUT (lock), only in a folder talkingub owns, never through a symlink; the
     # stale temporaries of a killed run are removed there, before any worker starts
-    with output_folder(build.out_dir, force=build.force, wait=build.wait):
+    with output_folder(build.out_dir, force=build.force, wait=build.wait), _noise(build):
         return _run(build)
+
+
+def _noise(build: BuildRun) -> contextlib.AbstractContextManager[None]:
+    """Third-party log noise (MediaPipe, TFLite, protobuf) into `OUT/logs/build.log`
+    (`refilter.log`), a ledger entry, unless `verbose` (see talkingub.io.noise)."""
+    log = log_path(build.out_dir, "refilter" if build.analysis_must_exist else "build")
+    Ledger(build.out_dir).claim([log], adopt=build.force)
+    return route_noise(log, verbose=build.verbose, title=log.stem)
 
 
 def _run(build: BuildRun) -> BuildSummary:
@@ -54,7 +64,9 @@ def _run(build: BuildRun) -> BuildSummary:
     if "process" not in build.stages:
         return BuildSummary(build.out_dir, config_hash(build.recipe), [], {"fetch": fetched})
     outcomes = process_step(build, read_fetch_table(fetched))
-    return assemble_outputs(build, outcomes)
+    with TaskBars(enabled=build.progress) as bars:
+        bars.add("write shards, tables and reports", total=None)
+        return assemble_outputs(build, outcomes)
 
 
 def fetch_step(build: BuildRun) -> Path:
@@ -97,8 +109,10 @@ def process_step(build: BuildRun, rows: list[dict[str, Any]]) -> list[VideoOutco
     executor = EXECUTORS.get(build.executor)(build.workers, **build.executor_options())
     work = build.out_dir / "work"
     jobs = [(video, build.recipe, work, build.analysis_must_exist) for video in todo]
-    answers = executor.map_unordered(_process_one, jobs)
     with BuildProgress(len(jobs), enabled=build.progress) as progress:
+        # each worker's stage events move the bars (not with Ray: see executors)
+        listener = progress.stage if build.progress else None
+        answers = executor.map_unordered(_process_one, jobs, on_event=listener)
         try:
             for job, answer in answers:
                 outcome = fetched[job[0].video_id]
@@ -148,7 +162,7 @@ def _process_one(
         video_fault(video.video_id)  # tests only: TALKINGUB_FAULT_VIDEO kills, hangs, fills
         if must_exist:
             _require_analysis(video, config, work)
-        return process_video(video, config, work), None, ""
+        return process_video(video, config, work, emit), None, ""
     except Exception as exc:
         stop = environment_stop(exc, work.parent, fallback=work / video.video_id)
         if stop is not None:

@@ -2,11 +2,13 @@
 
 Shots (PySceneDetect) are analysed frame by frame with the person-analysis backend; a
 background step above `bg_split_step` (a cut the shot detector missed) splits a shot.
+`progress(done, total)` is told the analysed frames as the backend goes through them.
 """
 
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable, Iterator
 
 from talkingub.curate.analysis import PersonAnalyzer
 from talkingub.curate.background import background_change, score_sequence, thumbnail
@@ -15,14 +17,44 @@ from talkingub.curate.decode import DecodeResult
 from talkingub.curate.measure import measure_frame
 from talkingub.curate.types import AnalysedFrame, FrameMeasure, Sequence
 
+Progress = Callable[[int, int | None], None]
+
+
+class _Counted(list[AnalysedFrame]):
+    """A shot's frames that tell `progress` how many the backend has finished with, as it
+    asks for the next one (the first pass only; the count after each shot is exact anyway)."""
+
+    def __init__(self, frames: list[AnalysedFrame], before: int, total: int, progress: Progress):
+        super().__init__(frames)
+        self.before, self.total, self.progress = before, total, progress
+        self.told = 0
+
+    def __iter__(self) -> Iterator[AnalysedFrame]:
+        for done, frame in enumerate(super().__iter__()):
+            if done > self.told:
+                self.told = done
+                self.progress(min(self.before + done, self.total), self.total)
+            yield frame
+
 
 def analyse_video(
-    video_id: str, decoded: DecodeResult, analyzer: PersonAnalyzer, config: AnalysisConfig
+    video_id: str,
+    decoded: DecodeResult,
+    analyzer: PersonAnalyzer,
+    config: AnalysisConfig,
+    progress: Progress | None = None,
 ) -> list[Sequence]:
     sequences: list[Sequence] = []
+    total, done = len(decoded.frames), 0
     for shot_no, (start, end, score) in enumerate(decoded.shots):
         frames = [f for f in decoded.frames if start <= f.index < end]
-        for part_start, part_end, part in _analyse_shot(frames, start, end, analyzer, config):
+        if progress is not None:
+            frames = _Counted(frames, done, total, progress)
+        parts = _analyse_shot(frames, start, end, analyzer, config)
+        done += len(frames)
+        if progress is not None:
+            progress(min(done, total), total)
+        for part_start, part_end, part in parts:
             seq = Sequence(video_id, shot_no, part_start, part_end, decoded.fps, part, score)
             sequences.append(seq)
     return sequences

@@ -59,11 +59,13 @@ SUMMED_FILES = (
     "stats.json",
     "funnel.md",
     "funnel.png",
+    "DATASET_CARD.md",
 )
 # folder -> (name suffix, whole tree or only the folder itself)
 SUMMED_FOLDERS: dict[str, tuple[str, bool]] = {
     "contact_sheets": (".png", False),
     "export": ("", True),
+    "report": ("", True),  # index.html, histograms, gallery/ (talkingub.curate.html_report)
     "shards": (".tar", False),
 }
 

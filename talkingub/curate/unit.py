@@ -6,6 +6,9 @@ Cache layout under `<out>/work/<video_id>/`:
   reuses it.
 - `thumbs/<frame>.jpg`: a few analysis frames for contact sheets.
 - `clips/<clip_id>-<hash>.mp4`: encoded 256x256 clips (hash of range + crop + encode settings).
+
+Progress: the stages (decode + shots, analysis, crop + encode) are reported to `listener` as
+`talkingub.curate.stages.StageEvent`s (frames done / total); the default listens to nothing.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from talkingub.curate.encode import encode_clips
 from talkingub.curate.filters import ClipPlan, plan_clips, video_reason
 from talkingub.curate.run_types import Analysis, VideoResult
 from talkingub.curate.sequences import analyse_video
+from talkingub.curate.stages import Listener, StageReporter, no_listener
 from talkingub.curate.types import FrameMeasure, Sequence, SourceVideo
 from talkingub.errors import ReasonedError
 from talkingub.io.atomic import atomic_write_bytes, atomic_write_text
@@ -40,13 +44,16 @@ def video_dir(work: Path, video_id: str) -> Path:
     return work / video_id
 
 
-def process_video(video: SourceVideo, config: BuildConfig, work: Path) -> VideoResult:
+def process_video(
+    video: SourceVideo, config: BuildConfig, work: Path, listener: Listener = no_listener
+) -> VideoResult:
     refused = video_reason(video, config)  # before decoding: nothing is read
     if refused is not None:
         raise ReasonedError(*refused)
-    analysis = load_or_analyse(video, config, work)
+    report = StageReporter(video.video_id, listener)
+    analysis = load_or_analyse(video, config, work, report)
     plans = decide(analysis, config)
-    paths = encode_kept(video, analysis, plans, config, work)
+    paths = encode_kept(video, analysis, plans, config, work, report)
     return VideoResult(analysis, plans, paths)
 
 
@@ -62,19 +69,30 @@ def analysis_path(video: SourceVideo, config: BuildConfig, work: Path) -> Path:
     return video_dir(work, video.video_id) / f"analysis-{key}.json"
 
 
-def load_or_analyse(video: SourceVideo, config: BuildConfig, work: Path) -> Analysis:
+def load_or_analyse(
+    video: SourceVideo, config: BuildConfig, work: Path, report: StageReporter | None = None
+) -> Analysis:
     path = analysis_path(video, config, work)
     if path.is_file():
         return _load(path)
-    analysis = _analyse(video, config, work)
+    analysis = _analyse(video, config, work, report or StageReporter(video.video_id))
     atomic_write_text(path, json.dumps(_dump(analysis)))
     return analysis
 
 
-def _analyse(video: SourceVideo, config: BuildConfig, work: Path) -> Analysis:
-    decoded = decode_video(video.path, config.shots, config.analysis, config.decode_timeout)
+def _analyse(
+    video: SourceVideo, config: BuildConfig, work: Path, report: StageReporter
+) -> Analysis:
+    decoded = decode_video(
+        video.path,
+        config.shots,
+        config.analysis,
+        config.decode_timeout,
+        progress=report.stage("decode"),
+    )
+    analysing = report.stage("analysis", len(decoded.frames))  # shown while models load
     analyzer = _analyzer(config)
-    sequences = analyse_video(video.video_id, decoded, analyzer, config.analysis)
+    sequences = analyse_video(video.video_id, decoded, analyzer, config.analysis, analysing)
     thumbs = _save_thumbs(decoded, sequences, video_dir(work, video.video_id) / "thumbs")
     return Analysis(
         video.video_id,
@@ -164,7 +182,12 @@ def clip_file(plan: ClipPlan, config: BuildConfig, work: Path) -> Path:
 
 
 def encode_kept(
-    video: SourceVideo, analysis: Analysis, plans: list[ClipPlan], config: BuildConfig, work: Path
+    video: SourceVideo,
+    analysis: Analysis,
+    plans: list[ClipPlan],
+    config: BuildConfig,
+    work: Path,
+    report: StageReporter | None = None,
 ) -> dict[str, Path]:
     kept = [p for p in plans if p.status == "kept"]
     targets = {p.clip_id: clip_file(p, config, work) for p in kept}
@@ -175,5 +198,13 @@ def encode_kept(
     ]
     if todo:
         folder = video_dir(work, video.video_id) / "clips"
-        encode_clips(video.path, todo, analysis.fps, folder, config.crop)  # type: ignore[arg-type]
+        tick = (report or StageReporter(video.video_id)).stage("encode", max(t[2] for t in todo))
+        encode_clips(
+            video.path,
+            todo,  # type: ignore[arg-type]
+            analysis.fps,
+            folder,
+            config.crop,
+            progress=tick,
+        )
     return targets

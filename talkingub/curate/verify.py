@@ -57,10 +57,11 @@ DIGEST = re.compile(r"[0-9a-f]{64}")
 MAX_LINES = 20  # problems of one kind listed before "... and N more"
 
 
-def verify_build(out: Path) -> list[str]:
-    """A list of problems (empty when the build is consistent)."""
+def verify_build(out: Path, progress: Callable[[int, int], None] | None = None) -> list[str]:
+    """A list of problems (empty when the build is consistent); `progress(files hashed,
+    files listed)` as SHA256SUMS is checked (the long part)."""
     root = out.resolve()
-    problems = _check_sums(root)
+    problems = _check_sums(root, progress)
     for name in REPORTS:
         _, why = _local_file(root, name)
         problems += [why] if why else []
@@ -115,7 +116,7 @@ def _local_file(root: Path, name: str) -> tuple[Path | None, str | None]:
     return path, None
 
 
-def _check_sums(root: Path) -> list[str]:
+def _check_sums(root: Path, progress: Callable[[int, int], None] | None = None) -> list[str]:
     path, problem = _local_file(root, "SHA256SUMS")
     if path is None:
         return [str(problem)]
@@ -126,7 +127,10 @@ def _check_sums(root: Path) -> list[str]:
     outputs = set(output_files(root))
     problems: list[str] = []
     listed: set[str] = set()
-    for number, line in enumerate(text.splitlines(), start=1):
+    lines = text.splitlines()
+    for number, line in enumerate(lines, start=1):
+        if progress is not None:
+            progress(number - 1, len(lines))
         digest, _, name = line.partition("  ")
         if not DIGEST.fullmatch(digest) or not name:
             problems.append(f"SHA256SUMS line {number}: not '<sha256>  <path>'")
@@ -136,6 +140,8 @@ def _check_sums(root: Path) -> list[str]:
             continue
         listed.add(name)
         problems += _check_listed(root, name, digest, name in outputs)
+    if progress is not None:
+        progress(len(lines), len(lines))
     for name in sorted(outputs - listed):
         kind = "a symlink" if (root / name).is_symlink() else "an output file"
         problems.append(f"{name}: {kind} not listed in SHA256SUMS")

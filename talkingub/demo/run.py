@@ -8,7 +8,7 @@ from pathlib import Path
 from talkingub.bench.protocol import DEFAULT_METHODS
 from talkingub.curate import BuildRun, BuildSummary
 from talkingub.curate import run as run_build
-from talkingub.demo.sample import write_sample
+from talkingub.demo.sample import write_sample_quietly
 from talkingub.fetch import FetchConfig
 from talkingub.paths import cache_dir
 
@@ -22,6 +22,7 @@ class DemoConfig:
     progress: bool = True
     bench_methods: tuple[str, ...] = DEFAULT_METHODS
     bench_steps: int = 4  # tiny training steps per method (0 skips the bench)
+    verbose: bool = False  # third-party log output on the terminal, not only in logs/
 
 
 @dataclasses.dataclass(frozen=True)
@@ -36,12 +37,16 @@ def sample_dir() -> Path:
 
 
 def run_demo(config: DemoConfig) -> DemoResult:
-    manifest = write_sample(sample_dir())
+    manifest = write_sample_quietly(sample_dir(), config.progress, config.verbose)
     fetch = FetchConfig(
         manifest=manifest, out_dir=config.out_dir, workers=config.workers, progress=config.progress
     )
     build = BuildRun(
-        out_dir=config.out_dir, fetch=fetch, workers=config.workers, progress=config.progress
+        out_dir=config.out_dir,
+        fetch=fetch,
+        workers=config.workers,
+        progress=config.progress,
+        verbose=config.verbose,
     )
     summary = run_build(build)
     return DemoResult(manifest, summary, _bench(config))
@@ -58,5 +63,6 @@ def _bench(config: DemoConfig) -> Path | None:
         methods=config.bench_methods,
         steps=config.bench_steps,
         progress=config.progress,
+        verbose=config.verbose,
     )
     return Path(result.table_path)

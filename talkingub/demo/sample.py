@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
 from talkingub.demo.manifest import SAMPLE_CLIPS, SampleClip, write_sample_manifest
 from talkingub.io.atomic import atomic_path
+from talkingub.io.noise import log_path, route_noise
+from talkingub.progress import TaskBars
 from talkingub.vision import mediapipe_models
 
 __all__ = ["SAMPLE_CLIPS", "SampleClip", "write_clip", "write_sample"]
@@ -181,9 +184,21 @@ def write_clip(clip: SampleClip, folder: Path) -> Path:
     return encode(frames, target)
 
 
-def write_sample(folder: Path) -> Path:
-    """Generate (once) every sample clip into `folder` and write `sample.csv` beside them."""
+def write_sample(folder: Path, progress: Callable[[int, int], None] | None = None) -> Path:
+    """Generate (once) every sample clip into `folder` and write `sample.csv` beside them;
+    `progress(clips done, clips)` after each clip."""
     folder.mkdir(parents=True, exist_ok=True)
-    for clip in SAMPLE_CLIPS:
+    for done, clip in enumerate(SAMPLE_CLIPS, start=1):
         write_clip(clip, folder)
+        if progress is not None:
+            progress(done, len(SAMPLE_CLIPS))
     return write_sample_manifest(folder / "sample.csv")
+
+
+def write_sample_quietly(folder: Path, progress: bool = True, verbose: bool = False) -> Path:
+    """`write_sample` with a bar over the clips, and the segmentation and face models' log
+    output routed to `folder/logs/sample.log` unless `verbose` (talkingub.io.noise)."""
+    bars = TaskBars(enabled=progress)
+    with route_noise(log_path(folder, "sample"), verbose, title="sample"), bars:
+        task = bars.add("sample videos", len(SAMPLE_CLIPS), unit="clips")
+        return write_sample(folder, lambda done, _: bars.update(task, completed=done))

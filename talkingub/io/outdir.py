@@ -38,6 +38,8 @@ WRITTEN_FOLDERS = (
     "",
     "shards",
     "contact_sheets",
+    "report",  # the HTML report (talkingub.curate.html_report)
+    "report/gallery",
     "export",
     "export/fomm",  # the layouts of talkingub.curate.export
     "export/fomm/*",
@@ -53,6 +55,7 @@ WRITTEN_FOLDERS = (
     "raw/.partial/*",
     "fetch",
     "fetch/parts",
+    "logs",  # talkingub.io.noise: third-party log output
 )
 # Files opened in place (not replaced by a rename): a link there would be written through.
 OPENED_FILES = ("fetch/.ratelimit",)

@@ -18,7 +18,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -26,7 +26,13 @@ from talkingub.errors import ConfigError
 from talkingub.io.atomic import atomic_path, atomic_write_text
 from talkingub.metrics.base import MetricResult
 from talkingub.metrics.catalogue import DEFAULT_METRICS
-from talkingub.metrics.media import batches, iter_frames, pair_items
+from talkingub.metrics.media import (
+    MediaItem,
+    batches,
+    expected_frames,
+    iter_frames,
+    pair_items,
+)
 from talkingub.metrics.scoring import MetricScorer, contract_options
 
 
@@ -93,13 +99,19 @@ def _plain(value: Any) -> Any:
     return value
 
 
+# progress(item index, items, item name, frames scored in it, frames expected in it or None)
+Progress = Callable[[int, int, str, int, int | None], None]
+
+
 def evaluate_folders(
     pred_dir: str | Path,
     target_dir: str | Path,
     config: EvaluationConfig | None = None,
+    progress: Progress | None = None,
     **overrides: Any,
 ) -> Evaluation:
-    """Compute `config.metrics` between two folders of videos / frames (see module doc)."""
+    """Compute `config.metrics` between two folders of videos / frames (see module doc);
+    `progress` is told the frames scored, after each batch."""
     config = dataclasses.replace(config or EvaluationConfig(), **overrides)
     scorer = MetricScorer(
         config.metrics,
@@ -114,12 +126,28 @@ def evaluate_folders(
         pred = iter_frames(pred_item, config.size, config.stride, config.max_frames)
         target = iter_frames(target_item, config.size, config.stride, config.max_frames)
         chunks = batches(pred, target, config.batch, config.truncate, pred_item.name)
+        tell = _teller(progress, (index, len(pairs)), pred_item, config)
+        done = 0
         for pred_batch, target_batch in chunks:
             scorer.update(index, pred_batch, {"driving": target_batch})
             frames += len(pred_batch)
+            done += len(pred_batch)
+            tell(done)
     order = {n: i for i, n in enumerate(config.metrics)}
     results = sorted(scorer.results(), key=lambda r: order.get(r.name, len(order)))
     return Evaluation(results, [p.name for p, _ in pairs], frames, config)
+
+
+def _teller(
+    progress: Progress | None, at: tuple[int, int], item: MediaItem, config: EvaluationConfig
+) -> Callable[[int], None]:
+    """`tell(frames done)` for item `at` = (index, count) (told 0 at once); nothing without
+    `progress`."""
+    if progress is None:
+        return lambda done: None
+    expected = expected_frames(item, config.stride, config.max_frames)
+    progress(*at, item.name, 0, expected)
+    return lambda done: progress(*at, item.name, done, expected)
 
 
 def summary_table(evaluation: Evaluation) -> Any:

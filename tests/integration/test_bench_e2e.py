@@ -25,6 +25,7 @@ import torch
 import yaml
 from click.testing import CliRunner
 
+from talkingub.bench.checkpoint import load as load_checkpoint
 from talkingub.bench.events import read_scalars
 from talkingub.bench.leaderboard import aggregate_videos
 from talkingub.bench.lists import EvalLists
@@ -87,6 +88,25 @@ def test_tables_exist_and_list_every_method_and_metric(bench: tuple[Path, object
     assert frames[0, :24].min() < 128 < frames[0, :24].max()  # dark text on white
 
 
+def test_the_html_leaderboard_opens_clean_with_every_grid_video(
+    bench: tuple[Path, object], tmp_path: Path
+) -> None:
+    """OUT/report/leaderboard.html in headless Chromium (screenshot in tmp_path): no console
+    error, the bar chart and every grid video load."""
+    from tests.support.browser import check_page
+
+    out, result = bench
+    page = out / "report" / "leaderboard.html"
+    assert result.tables.html == page  # type: ignore[attr-defined]
+    text = page.read_text()
+    assert all(f"<tr><td>{m}</td>" in text for m in METHODS)
+    assert "<tr><td>copy-driving</td>" in text and "<td>26.610</td>" in text
+    report = check_page(page, tmp_path / "leaderboard.png")
+    report.assert_clean()
+    assert report.n_videos == len(list((out / "tables" / "grids").glob("*.mp4"))) >= 1
+    assert report.n_images >= 1
+
+
 def test_table_numbers_are_finite_and_re_aggregate_from_per_video(
     bench: tuple[Path, object],
 ) -> None:
@@ -131,7 +151,11 @@ def _assert_events_match_csv(run_dir: Path) -> None:
         name: dict(zip(group["step"].astype(int), group["value"].astype(float)))
         for name, group in log.groupby("name")
     }
-    events = read_scalars(run_dir / "events")
+    events = {
+        tag: series
+        for tag, series in read_scalars(run_dir / "events").items()
+        if not tag.startswith("eval/")  # the evaluation's file (checked on its own)
+    }
     assert sorted(events) == sorted(expected)
     for name, series in expected.items():
         assert sorted(events[name]) == sorted(series), name
@@ -149,6 +173,39 @@ def test_training_writes_tensorboard_events_with_the_logged_scalars(
         tags = read_scalars(run_dir / "events")
         assert {"generator/total", "lr/generator"} <= set(tags)
         assert sorted(tags["generator/total"]) == [1, 2]  # log_every 1, two steps
+
+
+def test_evaluation_scores_and_sample_images_open_in_tensorboard(
+    bench: tuple[Path, object],
+) -> None:
+    """TensorBoard's own reader (the `bench` extra installs it) finds the training scalars,
+    every finite list-wide score of summary.json at the final step, and the sample images."""
+    from tensorboard.backend.event_processing.event_multiplexer import EventMultiplexer
+
+    out, _ = bench
+    run_dir = out / "fomm" / "seed-0"
+    summary = json.loads((run_dir / "eval" / "summary.json").read_text())
+    final = load_checkpoint(run_dir / "final.pt", torch.device("cpu"))
+    multiplexer = EventMultiplexer().AddRunsFromDirectory(str(out))
+    multiplexer.Reload()
+    run = next(name for name in multiplexer.Runs() if name.startswith("fomm"))
+    tags = multiplexer.Runs()[run]
+    assert "generator/total" in tags["scalars"]
+    scores = [r for r in summary["totals"] if r["value"] is not None]
+    assert scores
+    for row in scores:
+        (event,) = multiplexer.Scalars(run, f"eval/{row['task']}/{row['metric']}")
+        assert event.step == final["step"]
+        assert event.value == pytest.approx(row["value"], rel=1e-5, abs=1e-7)
+    images = [t for t in tags["images"] if t.startswith("eval/")]
+    assert {"same", "cross"} <= {t.split("/")[1] for t in images}
+    (image,) = multiplexer.Images(run, images[0])
+    assert image.width == 3 * 64 and image.height > 3 * 64  # three columns, three rows + labels
+    # the README's viewer command finds the same runs (its --inspect mode lists the tags)
+    viewer = Path(sys.executable).parent / "tensorboard"
+    cmd = [str(viewer), "--inspect", "--logdir", str(out)]
+    shown = subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=True)
+    assert images[0] in shown.stdout and "generator/total" in shown.stdout
 
 
 TRAIN_SCRIPT = """

@@ -125,7 +125,8 @@ def test_cli_same_identity_set_on_real_videos(video_folders: Path, tmp_path: Pat
         ],
     )
     assert result.exit_code == 0, result.output
-    header = next(line for line in result.output.splitlines() if "metric" in line)
+    # the table is on stdout (the progress bars, on stderr, mention "metrics" too)
+    header = next(line for line in result.stdout.splitlines() if "metric" in line)
     assert all(column in header for column in ("unit", "missing", "gt missing", "backend"))
     assert "1 item(s), 3 frame pairs" in result.output
     records = json.loads(out_json.read_text())["results"]

@@ -67,8 +67,13 @@ def test_sha256sums_lists_every_output_file_and_no_cache(small_build: Path) -> N
     assert names == sorted(names)
     expected = {
         *(f"{t}.parquet" for t in ("videos", "clips", "frames", "splits")),
-        *("build.json", "stats.json", "funnel.md", "funnel.png"),
+        *("build.json", "stats.json", "funnel.md", "funnel.png", "DATASET_CARD.md"),
+        *("report/index.html", "report/face_ratio.png", "report/sharpness.png"),
         *(p.relative_to(small_build).as_posix() for p in (small_build / "shards").glob("*")),
+        *(
+            p.relative_to(small_build).as_posix()
+            for p in (small_build / "report" / "gallery").glob("*")
+        ),
         *(
             p.relative_to(small_build).as_posix()
             for p in (small_build / "contact_sheets").glob("*")
@@ -78,6 +83,7 @@ def test_sha256sums_lists_every_output_file_and_no_cache(small_build: Path) -> N
     assert set(names) == expected
     assert any(n.startswith("contact_sheets/") for n in names)
     assert any(n.startswith("export/fomm/") for n in names)
+    assert any(n.startswith("report/gallery/") for n in names)
     assert not any(n.startswith(("work/", "raw/", "fetch")) for n in names)
 
 

@@ -159,12 +159,25 @@ def _evaluation_inputs(run: runner.BenchRun) -> tuple[Any, ...]:
 
 
 # What of the BenchRun each library call reads (runner.py): `eval` and `table` read no
-# schedule, resume or loss switch, `table` no device or progress either.
+# schedule, resume or loss switch, `table` no device either; every call reads `verbose` (where
+# third-party log output goes) and `progress` (its bars).
 READS = {
     "train": lambda run: run,
     "run": lambda run: run,
-    "eval": lambda run: (*_evaluation_inputs(run), run.device, run.progress),
-    "table": lambda run: (*_evaluation_inputs(run), run.protocol.name),
+    "eval": lambda run: (
+        *_evaluation_inputs(run),
+        run.device,
+        run.progress,
+        run.allow_mixed_builds,
+        run.verbose,
+    ),
+    "table": lambda run: (
+        *_evaluation_inputs(run),
+        run.protocol.name,
+        run.allow_mixed_builds,
+        run.progress,
+        run.verbose,
+    ),
 }
 
 

@@ -408,7 +408,7 @@ def test_training_removes_stale_temps_before_anything_else(
     class Stop(Exception):
         pass
 
-    def setup(job: T.TrainJob, info: DistInfo) -> T._Context:
+    def setup(job: T.TrainJob, info: DistInfo, *build: object) -> T._Context:
         seen.append(stale.exists())
         raise Stop
 

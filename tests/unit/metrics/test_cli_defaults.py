@@ -22,7 +22,9 @@ def _configs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *args: str) -> Eva
 
     seen: list[EvaluationConfig] = []
 
-    def capture(pred: Path, target: Path, config: EvaluationConfig) -> Evaluation:
+    def capture(
+        pred: Path, target: Path, config: EvaluationConfig, progress: object = None
+    ) -> Evaluation:
         seen.append(config)
         return Evaluation([], [], 0, config)
 
