@@ -4,7 +4,8 @@ were kept (and in which shard), the WebDataset tars hold each clip's mp4 + json.
 `BuildIndex` locates every kept clip's members inside its tar (byte offsets; nothing is
 extracted), `ClipStore` decodes frames on demand with a bounded cache, and `PairDataset`
 yields training pairs (source, driving) of one clip with the protocol's augmentations and
-the face crops + boxes PTUS needs. Pair `i` depends only on (seed, i): a resumed or
+the face crops + boxes PTUS needs (and, for a few-shot model, N subject frames of the same
+clip: `talkingub.bench.few_shot`). Pair `i` depends only on (seed, i): a resumed or
 multi-process run sees exactly the pairs an uninterrupted single-process run would.
 """
 
@@ -20,6 +21,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from talkingub.bench.few_shot import training_subject_frames
 from talkingub.bench.holdout import Holdout
 from talkingub.bench.protocol import AugmentConfig
 from talkingub.errors import ConfigError
@@ -200,6 +202,8 @@ class PairSpec:
     face_size: int | None  # None: the model takes no face crops
     augment: AugmentConfig
     seed: int
+    # N subject frames per pair for a few-shot model (`source_frames`, talkingub.bench.few_shot)
+    ref_frames: int = 0
 
 
 class PairDataset(torch.utils.data.Dataset[dict[str, torch.Tensor]]):
@@ -239,23 +243,33 @@ class PairDataset(torch.utils.data.Dataset[dict[str, torch.Tensor]]):
         clip = clips[int(rng.integers(len(clips)))]
         sampled = self.frames[clip]
         picks = [sampled[int(i)] for i in rng.choice(len(sampled), size=2, replace=False)]
-        return self._pair(clip, picks, rng)
+        subject: list[int] = []
+        if self.spec.ref_frames:  # their own draw: the pair's draws stay those of every model
+            own = np.random.default_rng([self.spec.seed, 2_000_003, int(index)])
+            subject = training_subject_frames(sampled, picks, self.spec.ref_frames, own)
+        return self._pair(clip, picks, rng, subject)
 
-    def _pair(self, clip: str, picks: list[int], rng: np.random.Generator) -> dict[str, Any]:
+    def _pair(
+        self, clip: str, picks: list[int], rng: np.random.Generator, subject: list[int]
+    ) -> dict[str, Any]:
         aug = self.spec.augment
         if aug.time_flip and rng.random() < 0.5:
             picks = picks[::-1]
-        full = to_tensor(self.store.frames(clip, picks))
-        boxes = torch.from_numpy(self.store.face_boxes(clip, picks))
+        full = to_tensor(self.store.frames(clip, picks + subject))
+        boxes = torch.from_numpy(self.store.face_boxes(clip, picks + subject))
         if aug.horizontal_flip and rng.random() < 0.5:
             full, boxes = full.flip(-1), flip_boxes(boxes)
         full = jitter(full, _jitter_factors(aug, rng)).clamp(0, 1)
         images = to_tensor_resized(full, self.spec.image_size)
         item = {"source": images[0], "driving": images[1]}
+        if subject:
+            item["source_frames"] = images[2:]
         if self.spec.face_size:
             faces = crop_faces(full, boxes, self.spec.face_size)
             item.update(source_face=faces[0], driving_face=faces[1])
             item.update(source_face_box=boxes[0], driving_face_box=boxes[1])
+            if subject:
+                item.update(source_frames_face=faces[2:], source_frames_face_box=boxes[2:])
         return item
 
 

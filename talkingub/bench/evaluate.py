@@ -1,5 +1,5 @@
-"""Evaluation of one trained method, or one reference (`talkingub.bench.references`), over
-the fixed lists.
+"""Evaluation of one trained method, one reference (`talkingub.bench.references`) or published
+weights (`track` "zero-shot": `talkingub.bench.zero_shot`) over the fixed lists.
 
 Same identity: `reconstruct(source = first listed frame, driving = the listed frames)`,
 scored against the driving frames (all frames, and without frame 0). Cross identity:
@@ -13,7 +13,9 @@ columns are its outputs) and no timing.
 Outputs: `videos/<task>/<item>.mp4` (optional PNG frames), `per_video.parquet` (one row per
 video, task and metric), `summary.json` (list-wide values, ms/frame, parameter count, the
 build evaluated on and the one the checkpoint was trained on: `talkingub.bench.build_ref`; a
-checkpoint trained on another build is refused unless `allow_mixed_builds`).
+checkpoint trained on another build is refused unless `allow_mixed_builds`; `track`: the
+method's, one-shot / few-shot / person-specific, or zero-shot). A few-shot model also gets N
+subject frames per item (`talkingub.bench.few_shot`, recorded under `few_shot`).
 Under torchrun the items are dealt round-robin to the processes; rows are gathered and the
 list-wide metrics synchronised, so the numbers do not depend on the process count.
 """
@@ -42,11 +44,14 @@ from talkingub.bench.data import (
     to_tensor,
     to_tensor_resized,
 )
+from talkingub.bench.few_shot_eval import FewShotInputs
+from talkingub.bench.holdout import training_holdout
 from talkingub.bench.lists import CrossItem, EvalLists, FarItem, SameItem
 from talkingub.bench.protocol import EvalConfig
 from talkingub.bench.references import Reference, get_reference, is_reference
 from talkingub.bench.scoring import Scorer, Variant
 from talkingub.bench.video import write_mp4, write_pngs
+from talkingub.bench.zero_shot import refuse_trained, summary_record
 from talkingub.errors import ConfigError
 from talkingub.io.atomic import atomic_path, atomic_write_text
 from talkingub.metrics.media import resize
@@ -71,6 +76,10 @@ class EvalJob:
     inputs: str | None = None  # recorded in summary.json (the runner's reference cache key)
     build_ref: BuildRef | None = None  # the build evaluated on (None: read from build_dir)
     allow_mixed_builds: bool = False  # evaluate a checkpoint trained on another build
+    track: str | None = None  # "zero-shot": published weights (talkingub.bench.zero_shot)
+    # builds the trained generator instead of `_Model` (a person-specific method's model per
+    # person: talkingub.bench.person_specific.PersonModels, `checkpoint` its persons.json)
+    generator: Callable[[EvalJob, D.DistInfo], _Model] | None = None
 
     def __post_init__(self) -> None:
         D.check_device(self.device)
@@ -99,7 +108,8 @@ def evaluate(job: EvalJob) -> EvalResult:
     with D.session(job.device) as info, D.main_lock(job.out_dir, info, "evaluated"):
         result = _evaluate(job, info)
         # a bench training run (it has events): not a checkpoint found elsewhere
-        if info.main and job.checkpoint is not None and (job.checkpoint.parent / "events").is_dir():
+        folder = job.checkpoint.parent if job.checkpoint and job.track is None else None
+        if info.main and folder is not None and (folder / "events").is_dir():
             _log_events(job)
         return result
 
@@ -127,6 +137,12 @@ class _Model:
         assert job.checkpoint is not None
         self.model, state = load_model_weights(job.checkpoint, D.device_for(job.device, info))
         self.trained_on = optional_ref(state.get("build"), f"{job.checkpoint}: build")
+        self.about = summary_record(state) if job.track else {}  # zero-shot: model, source
+        if job.track is None:  # trained here: the method's track (talkingub.models.base)
+            self.about = {"track": self.model.track}
+        # a few-shot model's N subject frames per item (talkingub.bench.few_shot)
+        holdout = training_holdout(job.evaluation.lists)
+        self.few_shot = FewShotInputs.of(self.model, int(job.lists.params["seed"]), holdout)
         modes = self.model.animate_modes
         self.cross_mode = job.cross_mode if job.cross_mode in modes else modes[0]
 
@@ -134,6 +150,8 @@ class _Model:
         self, store: ClipStore, clip: str, source: tuple[str, int], frames: list[int], task: str
     ) -> tuple[np.ndarray, float]:
         inputs = _inputs(self.model, store, clip, source, frames)
+        if self.few_shot is not None:
+            inputs[2].update(self.few_shot.inputs(store, clip, source, frames))
         return _generate(self.model, inputs, self.cross_mode if task == "cross" else "reconstruct")
 
     def params(self) -> int:
@@ -167,9 +185,14 @@ class _Reference:
 Generator = _Model | _Reference
 
 
+def _model(job: EvalJob, info: D.DistInfo) -> _Model:
+    """The trained generator: one checkpoint, or what `job.generator` builds."""
+    return job.generator(job, info) if job.generator is not None else _Model(job, info)
+
+
 def _evaluate(job: EvalJob, info: D.DistInfo) -> EvalResult:
     gen: Generator = (
-        _Reference(get_reference(job.method)) if is_reference(job.method) else _Model(job, info)
+        _Reference(get_reference(job.method)) if is_reference(job.method) else _model(job, info)
     )
     build = _build_of(job, gen)
     store = ClipStore(BuildIndex(job.build_dir))
@@ -215,6 +238,7 @@ def _eval_bar(job: EvalJob, info: D.DistInfo, items: int) -> Iterator[Callable[[
     """`item_done(task)` after each item: the evaluation's bar (the main process's items,
     with `job.progress`)."""
     name = job.method if is_reference(job.method) else f"{job.method} seed {job.seed}"
+    name = f"{job.method} ({job.track})" if job.track else name
     with TaskBars(enabled=job.progress and info.main) as bars:
         bar = bars.add(f"eval {name}", items, unit="items")
         yield lambda task: bars.update(bar, advance=1, description=f"eval {name} ({task})")
@@ -225,6 +249,8 @@ def _build_of(job: EvalJob, gen: Generator) -> BuildRef:
     (`MixedBuildsError`) unless `job.allow_mixed_builds`."""
     build = job.build_ref or BuildRef.from_build(job.build_dir)
     if isinstance(gen, _Model):
+        if job.track is not None:  # published weights record no Talking-UB build
+            refuse_trained(job.method, job.checkpoint, gen.trained_on)
         run = f"{job.method} seed {job.seed}"
         check_trained_on(run, gen.trained_on, build, job.allow_mixed_builds)
     return build
@@ -376,6 +402,9 @@ def _write(
             payload["build"] = build.to_dict()
         if isinstance(gen, _Model):
             payload["trained_on"] = gen.trained_on.to_dict() if gen.trained_on else None
+            payload.update(gen.about)
+            if gen.few_shot is not None:
+                payload["few_shot"] = gen.few_shot.record(job.lists, job.evaluation.lists)
         atomic_write_text(summary, json.dumps(_finite(payload), indent=2) + "\n")
     D.barrier(info)
     return EvalResult(job.method, job.seed, per_video, summary, ms, params)

@@ -9,8 +9,11 @@ block beside ours. Reference rows (`talkingub.bench.references`: copy-source, co
 read from `OUT/references/<name>/eval/`) have the same columns in a block of their own
 ("References": a Markdown table, rows after a LaTeX rule, `block = references` in the CSV);
 they are never bold and never ranked with the methods. A value of +inf (PSNR of an exact
-copy) is shown as ∞. The build the runs were evaluated on heads the tables; runs of
-different builds are refused unless allowed (`talkingub.bench.leaderboard_builds`).
+copy) is shown as ∞. Published weights evaluated zero-shot (`OUT/pretrained/<name>/eval/`)
+are a block of their own too, never ranked (`talkingub.bench.leaderboard_zero_shot`). The
+build the runs were evaluated on heads the tables; runs of different builds are refused
+unless allowed (`talkingub.bench.leaderboard_builds`). Methods of several tracks (one-shot,
+few-shot, person-specific) are labelled and ranked within their track (`leaderboard_tracks`).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +29,19 @@ import pandas as pd
 import yaml
 
 from talkingub.bench import leaderboard_builds as B
+from talkingub.bench import leaderboard_tracks as T
+from talkingub.bench import leaderboard_zero_shot as Z
 from talkingub.bench.build_ref import BuildGroup
+from talkingub.bench.leaderboard_cells import (
+    _bold,
+    _cell,
+    _extras,
+    _isnan,
+    _number,
+    _stack,
+    markdown_table,
+)
+from talkingub.bench.zero_shot import eval_dirs as zero_shot_dirs
 from talkingub.errors import ConfigError
 from talkingub.io.atomic import atomic_write_text
 from talkingub.presets import preset_path
@@ -66,6 +82,7 @@ class Tables:
     references: pd.DataFrame = dataclasses.field(default_factory=pd.DataFrame)  # same columns
     builds: tuple[BuildGroup, ...] = ()  # the builds the runs were evaluated on, with the runs
     html: Path | None = None  # OUT/report/leaderboard.html (`leaderboard_html`), once written
+    zero_shot: pd.DataFrame = dataclasses.field(default_factory=pd.DataFrame)  # same columns
 
     @property
     def mixed_builds(self) -> bool:
@@ -158,10 +175,6 @@ def over_seeds(values: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out, columns=SCORE_COLUMNS)
 
 
-def _isnan(value: float) -> bool:
-    return math.isnan(float(value))
-
-
 def mean_ci(values: list[float]) -> tuple[float, float, int]:
     """Mean and half-width of the 95% Student-t interval over the values that are not nan
     (interval nan if n < 2 or a value is infinite)."""
@@ -202,51 +215,6 @@ def _columns(scores: pd.DataFrame) -> list[tuple[str, str]]:
     return sorted(pairs, key=lambda p: order.get(p[0], len(order)))
 
 
-def _best(
-    scores: pd.DataFrame, column: tuple[str, str], among: tuple[str, ...] | None = None
-) -> float | None:
-    part = scores[(scores["task"] == column[0]) & (scores["metric"] == column[1])]
-    if among is not None:
-        part = part[part["method"].isin(among)]
-    known = part[~part["mean"].map(_isnan)]
-    if known.empty:
-        return None
-    hib = bool(known["higher_is_better"].iloc[0])
-    return float(known["mean"].max() if hib else known["mean"].min())
-
-
-def _cell(
-    scores: pd.DataFrame,
-    method: str,
-    column: tuple[str, str],
-    fmt: str,
-    among: tuple[str, ...] | None = None,
-) -> tuple[str, bool]:
-    """The cell's text, and whether it is the best of the methods `among` (default: all)."""
-    part = scores[
-        (scores["method"] == method)
-        & (scores["task"] == column[0])
-        & (scores["metric"] == column[1])
-    ]
-    if part.empty or math.isnan(part["mean"].iloc[0]):
-        return "n/a", False
-    mean, half = float(part["mean"].iloc[0]), float(part["ci95"].iloc[0])
-    if math.isinf(mean):
-        text = ("-" if mean < 0 else "") + (r"$\infty$" if fmt == "latex" else "∞")
-    else:
-        text = _number(mean)
-    if math.isfinite(half):
-        text += (" ± " if fmt != "latex" else r" $\pm$ ") + _number(half)
-    return text, mean == _best(scores, column, among)
-
-
-def _number(value: float) -> str:
-    magnitude = abs(value)
-    return (
-        f"{value:.4f}" if magnitude < 1 else f"{value:.3f}" if magnitude < 100 else f"{value:.1f}"
-    )
-
-
 def _arrow(scores: pd.DataFrame, column: tuple[str, str], latex: bool = False) -> str:
     part = scores[(scores["task"] == column[0]) & (scores["metric"] == column[1])]
     up = bool(part["higher_is_better"].iloc[0])
@@ -276,10 +244,11 @@ def leaderboard_rows(
         + ["params (M)", "ms/frame"]
     )
     body = []
+    tracks = T.method_tracks(summaries, methods)  # the row names its track, ranked within it
     for method in methods:
-        row = [method]
+        row = [T.row_label(method, tracks)]
         for column in columns:
-            text, best = _cell(scores, method, column, fmt, among=methods)
+            text, best = _cell(scores, method, column, fmt, among=T.peers(method, tracks))
             row.append(_bold(text, fmt) if best else text)
         row += _extras(summaries, method)
         body.append(row)
@@ -296,32 +265,16 @@ def reference_rows(
     ]
 
 
-def _bold(text: str, fmt: str) -> str:
-    return rf"\textbf{{{text}}}" if fmt == "latex" else f"**{text}**"
-
-
-def _extras(summaries: list[dict[str, Any]], method: str) -> list[str]:
-    mine = [s for s in summaries if s["method"] == method]
-    if not mine:
-        return ["n/a", "n/a"]
-    ms = [s["ms_per_frame"] for s in mine if s.get("ms_per_frame") is not None]
-    return [f"{mine[0]['params'] / 1e6:.2f}", f"{sum(ms) / len(ms):.1f}" if ms else "n/a"]
-
-
-def markdown_table(header: list[str], body: list[list[str]]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    return "\n".join(lines + ["| " + " | ".join(r) + " |" for r in body]) + "\n"
-
-
 def latex_table(
     header: list[str],
     body: list[list[str]],
     caption: str,
     references: list[list[str]] | None = None,
     note: str | None = None,
+    blocks: Sequence[tuple[str, list[list[str]]]] = (),
 ) -> str:
-    """A booktabs table; `references`: rows after a rule and a "references" line; `note`: a
-    paragraph under the tabular."""
+    """A booktabs table; `references`, then each of `blocks` (title, rows): rows after a
+    rule and a title line; `note`: a paragraph under the tabular."""
     spec = "l" + "r" * (len(header) - 1)
     lines = [
         r"\begin{table}[t]",
@@ -333,10 +286,10 @@ def latex_table(
         r"\midrule",
     ]
     lines += [" & ".join(r) + r" \\" for r in body]
-    if references:
-        title = rf"\multicolumn{{{len(header)}}}{{l}}{{\emph{{{REFERENCES_TITLE}}}}} \\"
-        lines += [r"\midrule", title]
-        lines += [" & ".join(r) + r" \\" for r in references]
+    for name, rows in [(REFERENCES_TITLE, references or []), *blocks]:
+        if rows:
+            title = rf"\multicolumn{{{len(header)}}}{{l}}{{\emph{{{name}}}}} \\"
+            lines += [r"\midrule", title, *(" & ".join(r) + r" \\" for r in rows)]
     lines += [r"\bottomrule", r"\end{tabular}"]
     lines += [r"\par\smallskip", note] if note else []
     lines.append(r"\end{table}")
@@ -385,12 +338,6 @@ def paper_block(fmt: str) -> str:
     return (f"% {cite}\n" if fmt == "latex" else f"Source: {cite}.\n\n") + "\n".join(parts)
 
 
-def _stack(frames: list[pd.DataFrame]) -> pd.DataFrame:
-    """The rows of `frames` (empty ones left out: pandas would warn), columns of the first."""
-    full = [f for f in frames if not f.empty]
-    return pd.concat(full, ignore_index=True) if full else frames[0]
-
-
 def write_tables(
     bench_dir: Path,
     methods: tuple[str, ...],
@@ -409,7 +356,9 @@ def write_tables(
     ref_dirs = reference_eval_dirs(bench_dir, references)
     refs, ref_summaries = compute_scores(bench_dir, (), averaging, ref_dirs)
     shown = tuple(r for r in references if not refs.empty and r in set(refs["method"]))
-    if scores.empty and not shown:
+    zero, zero_summaries = compute_scores(bench_dir, (), averaging, zero_shot_dirs(bench_dir))
+    zero_names = Z.names_of(zero)
+    if scores.empty and not shown and not zero_names:
         raise ConfigError(
             f"nothing evaluated in {bench_dir} (no seed-*/eval or references/*/eval with "
             "results): run `talkingub bench eval` first"
@@ -418,28 +367,32 @@ def write_tables(
         order = {name: i for i, name in enumerate(shown)}
         refs = refs[refs["method"].isin(shown)]
         refs = refs.sort_values("method", key=lambda m: m.map(order), kind="stable")
-    tabled = summaries + [s for s in ref_summaries if s.get("method") in shown]
+    tabled = summaries + [s for s in ref_summaries if s.get("method") in shown] + zero_summaries
     builds = B.table_builds(tabled, shown, allow_mixed_builds)
-    both = _stack([scores, refs]) if shown else scores
+    both = _stack([scores, refs, zero])  # every block: the columns and their arrows
     columns = _columns(both)
     header, body = leaderboard_rows(both, summaries, methods, "markdown", columns)
     md = f"# {title}\n\n{B.markdown_header(builds)}## Ours\n\n" + markdown_table(header, body)
-    md += f"\n{TIMING_NOTE}\n"
+    md += f"\n{TIMING_NOTE}\n" + T.markdown_note(summaries, methods)
     if shown:
         ref_header = ["reference", *header[1:]]
         ref_body = reference_rows(both, shown, columns, "markdown")
         md += f"\n### {REFERENCES_TITLE}\n\n{REFERENCES_NOTE}\n\n"
         md += markdown_table(ref_header, ref_body)
+    md += Z.markdown_block(zero, zero_names, header, columns, zero_summaries)
     md += "\n## Published (PTUS paper)\n\n" + paper_block("markdown")
     lheader, lbody = leaderboard_rows(both, summaries, methods, "latex", columns)
     lrefs = reference_rows(both, shown, columns, "latex") if shown else None
     tex = LATEX_PREAMBLE_NOTE + B.latex_comment(builds)
-    tex += latex_table(lheader, lbody, f"{title} (ours)", lrefs, B.latex_note(builds))
+    zblocks = Z.latex_blocks(zero, zero_names, columns, zero_summaries)
+    note = T.latex_note(B.latex_note(builds), summaries, methods)
+    tex += latex_table(lheader, lbody, f"{title} (ours)", lrefs, note, zblocks)
     tex += "\n" + paper_block("latex")
     blocks = [scores.assign(block="ours")]
     if shown:
         blocks.append(refs.assign(block="references"))
-    csv_rows = _stack(blocks)
+    csv_rows = Z.with_track(_stack([*blocks, zero.assign(block=Z.BLOCK)]))
+    csv_rows = T.with_method_tracks(csv_rows, summaries)  # ours: one-shot, few-shot, ...
     if not csv_rows.empty:
         csv_rows = csv_rows.assign(task_label=csv_rows["task"].map(lambda t: TASK_LABEL.get(t, t)))
         labels = B.method_builds(tabled, shown)
@@ -449,4 +402,4 @@ def write_tables(
     atomic_write_text(paths[1], tex)
     atomic_write_text(paths[2], csv_rows.to_csv(index=False))
     shown_refs = refs.reset_index(drop=True) if shown else pd.DataFrame()
-    return Tables(*paths, scores, shown_refs, builds)
+    return Tables(*paths, scores, shown_refs, builds, zero_shot=zero.reset_index(drop=True))

@@ -23,6 +23,7 @@ from talkingub.bench.build_ref import (
     check_one_build,
     optional_ref,
 )
+from talkingub.bench.zero_shot import TRACK
 
 UNKNOWN_NOTE = (
     "evaluated by an older talkingub, which recorded no build: re-run `talkingub bench eval` "
@@ -34,6 +35,8 @@ def run_name(summary: dict[str, Any], references: Sequence[str] = ()) -> str:
     method = str(summary.get("method"))
     if summary.get("reference") or method in references:
         return method
+    if summary.get("track") == TRACK:  # published weights (talkingub.bench.zero_shot): no seed
+        return f"{method} ({summary['track']})"
     return f"{method} seed {summary.get('seed')}"
 
 

@@ -3,7 +3,8 @@
 It shows what `leaderboard.md` shows, from the same cells (`leaderboard_rows`,
 `reference_rows`, `paper_tables`): the build(s) the numbers are on, our table (metric
 directions ↑/↓ in the headers, mean ± 95% interval over the seeds, the best of the methods in
-bold), the reference rows in a block of their own (never ranked), and the paper's Tables 1/3/4
+bold), the reference rows and the published weights evaluated zero-shot in blocks of their own
+(never ranked; `leaderboard_zero_shot`), and the paper's Tables 1/3/4
 with the citation; then the figures `talkingub.bench.figures` wrote in `OUT/tables/`: every bar
 chart (`bars*.png`) and every grid video (`grids/<item>.mp4`, playing inline, muted and looped,
 captioned with its item and its columns from the `.txt` beside it). Media and the table files
@@ -19,6 +20,8 @@ from typing import Any
 
 import pandas as pd
 
+from talkingub.bench import leaderboard_tracks as T
+from talkingub.bench import leaderboard_zero_shot as Z
 from talkingub.bench.build_ref import UNKNOWN, BuildGroup
 from talkingub.bench.leaderboard import (
     REFERENCES_NOTE,
@@ -34,6 +37,7 @@ from talkingub.bench.leaderboard import (
     reference_rows,
 )
 from talkingub.bench.leaderboard_builds import UNKNOWN_NOTE
+from talkingub.bench.zero_shot import eval_dirs as zero_shot_dirs
 from talkingub.io import html as H
 
 REPORT_DIR = "report"
@@ -49,7 +53,8 @@ STYLE = """
 td:first-child { white-space: nowrap; }
 nav a { margin-right: .8em; }
 .references td { color: #555; font-style: italic; }
-.references td:first-child { font-style: normal; }
+.references td:first-child, .zero-shot td:first-child { font-style: normal; }
+.zero-shot td { color: #345; font-style: italic; }
 td strong { color: #000; }
 .grids figure { margin: 0 0 1.2em 0; } .grids figcaption { max-width: none; font-size: .9em; }
 .bars figure { margin: 0 0 1em 0; } .bars figcaption { max-width: none; }
@@ -80,6 +85,7 @@ def write_leaderboard_html(
         _header(tables, protocol, averaging, page_dir),
         _ours(tables, summaries, methods),
         _references(tables),
+        _zero_shot(tables, bench_dir),
         _paper(),
         _bars(figures, page_dir),
         _grid_videos(figures / GRIDS_DIR, page_dir),
@@ -92,7 +98,9 @@ def write_leaderboard_html(
 def _subtitle(methods: Sequence[str], tables: Tables) -> str:
     refs = _reference_names(tables)
     text = f"methods: {', '.join(methods)}"
-    return text + (f"; references (never ranked): {', '.join(refs)}" if refs else "")
+    text += f"; references (never ranked): {', '.join(refs)}" if refs else ""
+    zero = Z.names_of(tables.zero_shot)
+    return text + (f"; {Z.ZERO_SHOT_LABEL} (never ranked): {', '.join(zero)}" if zero else "")
 
 
 def _reference_names(tables: Tables) -> tuple[str, ...]:
@@ -126,6 +134,8 @@ def _contents(tables: Tables) -> H.Raw:
     sections += [("bars", "Bar charts"), ("grids", "Grid videos")]
     if tables.references.empty:
         sections.remove(("references", "References"))
+    if not tables.zero_shot.empty:
+        sections.insert(sections.index(("paper", "Published")), ("zero-shot", "Zero-shot"))
     links = " ".join(H.link(f"#{anchor}", name) for anchor, name in sections)
     return H.Raw(f"<nav>Contents: {links}</nav>")
 
@@ -155,21 +165,17 @@ def _described(group: BuildGroup) -> str:
 
 def _both(tables: Tables) -> pd.DataFrame:
     """Ours and the references: the columns (and their arrows) of both blocks."""
-    if tables.references.empty:
-        return tables.scores
-    return _stack([tables.scores, tables.references])
+    return _stack([tables.scores, tables.references, tables.zero_shot])
 
 
 def _ours(tables: Tables, summaries: list[dict[str, Any]], methods: tuple[str, ...]) -> H.Raw:
     both = _both(tables)
     header, body = leaderboard_rows(both, summaries, methods, "markdown", _columns(both))
     rows = [[_strong(cell) for cell in row] for row in body]
-    return H.section(
-        "Ours",
-        _scroll(H.table(header, rows)),
-        H.paragraph(_cells_note(tables.scores), cls="subtitle"),
-        anchor="ours",
-    )
+    notes = [H.paragraph(_cells_note(tables.scores), cls="subtitle")]
+    if T.labelled(T.method_tracks(summaries, methods)):  # several tracks: ranked within each
+        notes.append(H.paragraph(T.TRACKS_NOTE, cls="subtitle"))
+    return H.section("Ours", _scroll(H.table(header, rows)), *notes, anchor="ours")
 
 
 def _strong(cell: str) -> str:
@@ -214,6 +220,27 @@ def _references(tables: Tables) -> H.Raw | None:
         H.paragraph(REFERENCES_NOTE),
         H.Raw(f'<div class="references scroll">{H.table(header, rows)}</div>'),
         anchor="references",
+    )
+
+
+def _zero_shot(tables: Tables, bench_dir: Path) -> H.Raw | None:
+    """Published weights evaluated zero-shot: the methods' columns, never ranked."""
+    names = Z.names_of(tables.zero_shot)
+    if not names:
+        return None
+    both = _both(tables)
+    columns = _columns(both)
+    header, _ = leaderboard_rows(both, [], (), "markdown", columns, label=Z.ZERO_SHOT_LABEL)
+    summaries = load_summaries(bench_dir, (), zero_shot_dirs(bench_dir))
+    weights = {str(s.get("method")): Z.weights_label(s) for s in summaries}
+    rows = Z.zero_shot_rows(tables.zero_shot, names, columns, "markdown", summaries)
+    rows = [[*row, weights.get(row[0], "?")] for row in rows]
+    table = H.table([*header, "weights"], rows)
+    return H.section(
+        Z.ZERO_SHOT_TITLE,
+        H.paragraph(Z.ZERO_SHOT_NOTE),
+        H.Raw(f'<div class="zero-shot scroll">{table}</div>'),
+        anchor="zero-shot",
     )
 
 

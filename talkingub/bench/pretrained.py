@@ -1,8 +1,9 @@
 """Loss terms that need pretrained networks, and the explicit opt-out.
 
 Some models train with frozen pretrained teachers: the VGG-19 perceptual loss (every method,
-`perceptual: pretrained`) and the Hopenet head-pose teacher of OSFV/PTUS
-(`head_pose_loss: true`). Before any method trains, `require_weights` checks the weights
+`perceptual: pretrained`), the Hopenet head-pose teacher of OSFV/PTUS/LivePortrait
+(`head_pose_loss: true`) and LivePortrait's ArcFace (`face_id: pretrained`) and FAN-68
+(`landmark_guide: true`) teachers. Before any method trains, `require_weights` checks the weights
 registry for every teacher the protocol's configs switch on and refuses with the one
 `talkingub weights fetch ...` command that fixes it. With `without_pretrained_losses` (CLI
 `--without-pretrained-losses`) those terms are switched off in each model config instead;
@@ -34,6 +35,11 @@ class PretrainedTerm:
 TERMS = (
     PretrainedTerm("perceptual", "pretrained", "off", "vgg19", "perceptual"),
     PretrainedTerm("head_pose_loss", True, False, "hopenet", "head_pose"),
+    # LivePortrait: ArcFace face-id loss and FAN-68 landmarks (L_guide, stage-II conditions)
+    PretrainedTerm("face_id", "pretrained", "off", "arcface-r50-ms1mv3", "face_id"),
+    PretrainedTerm("landmark_guide", True, False, "fan-2dfan4", "guide"),
+    # Head3D: F_P starts from Hopenet's weights (not a loss term: the opt-out starts it random)
+    PretrainedTerm("pose_init", "hopenet", "random", "hopenet", "pose_init"),
 )
 
 

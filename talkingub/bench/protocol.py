@@ -121,6 +121,18 @@ class EvalConfig:
 
 
 @dataclasses.dataclass(frozen=True)
+class PersonSpecificConfig:
+    """The person-specific track (talkingub.bench.person_specific: one model per person):
+    its training frames keep at least `gap_s` seconds from every frame the lists score."""
+
+    gap_s: float = 0.5
+
+    def __post_init__(self) -> None:
+        if self.gap_s < 0:
+            raise ValueError("person_specific: gap_s must be >= 0")
+
+
+@dataclasses.dataclass(frozen=True)
 class Protocol:
     name: str = "custom"
     variant: str = "tiny"  # model config variant: tiny | paper | a YAML path
@@ -134,6 +146,7 @@ class Protocol:
     # Train without the loss terms that need pretrained teachers (VGG-19 perceptual, Hopenet
     # head pose) instead of refusing when their weights are absent (talkingub.bench.pretrained)
     without_pretrained_losses: bool = False
+    person_specific: PersonSpecificConfig = dataclasses.field(default_factory=PersonSpecificConfig)
     sources: dict[str, Any] = dataclasses.field(default_factory=dict)  # citations
 
     def __post_init__(self) -> None:

@@ -4,6 +4,7 @@
     OUT/<method>/seed-<s>/final.pt           trained weights (+ checkpoints/last.pt, logs)
     OUT/<method>/seed-<s>/eval/              videos/, per_video.parquet, summary.json
     OUT/references/<name>/eval/              reference rows (copy-source, copy-driving)
+    OUT/pretrained/<name>/eval/              published weights, zero-shot (`--pretrained`)
     OUT/tables/leaderboard.{md,tex,csv}      ours, the references, the paper's numbers
     OUT/tables/bars.png, OUT/tables/grids/   figures
     OUT/report/leaderboard.html              one static page: the tables and the figures
@@ -34,9 +35,11 @@ from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
 from talkingub.bench import distributed as D
+from talkingub.bench import person_specific as PS
 from talkingub.bench.build_ref import BuildRef
 from talkingub.bench.data import BuildIndex, ClipStore
-from talkingub.bench.evaluate import EvalJob, EvalResult, evaluate
+from talkingub.bench.eval_jobs import run_eval_job
+from talkingub.bench.evaluate import EvalResult, evaluate
 from talkingub.bench.leaderboard import Tables, write_tables
 from talkingub.bench.lists import EvalLists, load_or_make_lists
 from talkingub.bench.pretrained import require_weights
@@ -49,6 +52,7 @@ from talkingub.bench.train import (
     refuse_silent_restart,
     train,
 )
+from talkingub.bench.zero_shot import TRACK, Pretrained, pretrained_dir
 from talkingub.errors import ConfigError
 from talkingub.io.noise import log_path, route_noise
 from talkingub.progress import TaskBars
@@ -70,6 +74,9 @@ class BenchRun:
     # False: third-party log noise (detector warnings) goes only to OUT/logs/<command>.log;
     # True (`--verbose`): shown on the terminal (see talkingub.io.noise)
     verbose: bool = False
+    # --pretrained NAME=FILE: published weights evaluated zero-shot (talkingub.bench.zero_shot)
+    pretrained: tuple[Pretrained, ...] = ()
+    evaluate_trained: bool = True  # False: `bench eval --pretrained` without --methods
 
     def __post_init__(self) -> None:
         """Checks that need no data: the device exists here, --resume/--restart agree."""
@@ -147,6 +154,7 @@ def train_jobs(run: BenchRun) -> list[TrainJob]:
             allow_mixed_builds=run.allow_mixed_builds,
         )
         for method in trained_methods(run.protocol)
+        if not PS.is_person_specific(method)  # one run per person: PS.methods_of
         for seed in run.protocol.seeds
     ]
 
@@ -155,19 +163,27 @@ def train_all(run: BenchRun) -> list[TrainResult]:
     """Train every method of the protocol (references among them train nothing)."""
     jobs = train_jobs(run)
     _refuse_early(run, jobs)
-    return _train_jobs(run, jobs) if jobs else []  # nothing to train: OUT stays untouched
+    if not jobs and not PS.methods_of(run.protocol):
+        return []  # nothing to train: OUT stays untouched
+    return _train_jobs(run, jobs)
 
 
 def _refuse_early(run: BenchRun, jobs: list[TrainJob]) -> None:
     """What refuses a training run, checked before anything is written (not even its log)."""
     for job in jobs:  # before the first method trains (each job checks again under its lock)
         refuse_silent_restart(job)
+    PS.refuse_early(run, PS.methods_of(run.protocol))
     require_weights(trained_methods(run.protocol), run.protocol)
 
 
 @_logged("train")
 def _train_jobs(run: BenchRun, jobs: list[TrainJob]) -> list[TrainResult]:
-    return [train(job) for job in jobs]
+    results = [train(job) for job in jobs]
+    persons = PS.methods_of(run.protocol)  # one model per person the lists need
+    if persons:
+        lists = eval_lists(run)
+        results += [r for method in persons for r in PS.train_method(run, method, lists)]
+    return results
 
 
 def eval_lists(run: BenchRun) -> EvalLists:
@@ -195,29 +211,29 @@ def eval_all(run: BenchRun) -> list[EvalResult]:
     lists = eval_lists(run)
     build = BuildRef.from_build(run.build_dir)  # recorded with every evaluation
     results = []
-    for method in trained_methods(run.protocol):
+    for method in trained_methods(run.protocol) if run.evaluate_trained else ():
         for seed in run.protocol.seeds:
+            if PS.is_person_specific(method):  # its model per person
+                results.append(PS.eval_method(run, method, seed, lists, build))
+                continue
             folder = run_dir(run.out_dir, method, seed)
             final = folder / "final.pt"
             if not final.is_file():
                 raise ConfigError(f"{final} not found: run `talkingub bench train` first")
-            job = EvalJob(
-                method,
-                final,
-                run.build_dir,
-                folder / "eval",
-                lists,
-                run.protocol.evaluation,
-                seed,
-                run.device,
-                progress=run.progress,
-                build_ref=build,
-                allow_mixed_builds=run.allow_mixed_builds,
-            )
+            job = run_eval_job(run, method, final, folder / "eval", lists, build, seed)
             results.append(evaluate(job))
     for name in references_of(run.protocol):
         results.append(eval_reference(run, name, lists, build))
-    return results
+    return results + [eval_pretrained(run, p, lists, build) for p in run.pretrained]
+
+
+def eval_pretrained(
+    run: BenchRun, weights: Pretrained, lists: EvalLists, build: BuildRef
+) -> EvalResult:
+    """Published weights on `lists`, without training: `OUT/pretrained/<name>/eval`."""
+    folder = pretrained_dir(run.out_dir, weights.name) / "eval"
+    job = run_eval_job(run, weights.name, weights.checkpoint, folder, lists, build, track=TRACK)
+    return evaluate(job)
 
 
 def eval_reference(
@@ -246,20 +262,7 @@ def eval_reference(
                 float("nan") if ms is None else ms,
                 int(done["params"]),
             )
-    job = EvalJob(
-        name,
-        None,
-        run.build_dir,
-        folder,
-        lists,
-        run.protocol.evaluation,
-        0,
-        run.device,
-        progress=run.progress,
-        inputs=inputs,
-        build_ref=build,
-    )
-    return evaluate(job)
+    return evaluate(run_eval_job(run, name, None, folder, lists, build, inputs=inputs))
 
 
 @_logged("table")

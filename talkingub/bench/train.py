@@ -27,6 +27,7 @@ from talkingub.bench import checkpoint as ckpt
 from talkingub.bench import distributed as D
 from talkingub.bench.build_ref import BuildRef
 from talkingub.bench.data import BuildIndex, ClipStore, PairDataset, PairSpec, face_size_of
+from talkingub.bench.few_shot import ref_frames_of
 from talkingub.bench.holdout import training_holdout
 from talkingub.bench.optim import batch_size_of
 from talkingub.bench.precision import channels_last_enabled, to_channels_last
@@ -85,6 +86,9 @@ class TrainJob:
     progress: bool = True
     restart: bool = False  # a folder with a checkpoint: move the old run aside, start over
     allow_mixed_builds: bool = False  # resume a run begun on another build
+    # the person-specific track (talkingub.bench.person_specific): the (clip, frames) this
+    # person's model trains on, in windows of consecutive frames; None: pairs of every clip
+    frames: tuple[tuple[str, tuple[int, ...]], ...] | None = None
 
     def __post_init__(self) -> None:
         check_resume_flags(self.resume, self.restart)
@@ -225,10 +229,17 @@ def _loader(ctx: _Context, done: int) -> Iterator[dict[str, torch.Tensor]]:
         face_size=face_size_of(ctx.model.config),
         augment=job.protocol.augment_for(job.method),
         seed=job.seed,
+        ref_frames=ref_frames_of(ctx.model.config),  # few-shot models: N subject frames
     )
     steps = job.protocol.schedule.steps
     holdout = training_holdout(job.protocol.evaluation.lists)  # far pairs: never trained on
-    dataset = PairDataset(store, spec, length=steps * batch * world, holdout=holdout)
+    if job.frames is None:
+        dataset: Any = PairDataset(store, spec, length=steps * batch * world, holdout=holdout)
+    else:  # one person's windows (talkingub.bench.person_data)
+        from talkingub.bench.person_data import PersonWindows
+
+        window = int(getattr(ctx.model.config, "temporal_window", 1)) + 1
+        dataset = PersonWindows(store, spec, steps * batch * world, job.frames, window)
     ctx.loader_dataset = dataset
     first = ctx.info.rank * batch
     batches = [[s * batch * world + first + b for b in range(batch)] for s in range(done, steps)]

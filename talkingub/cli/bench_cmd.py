@@ -6,6 +6,7 @@ Pretrained loss weights (`talkingub weights fetch vgg19 hopenet`) are checked be
 starts; `--without-pretrained-losses` trains without those terms instead. Reference rows
 (copy-source, copy-driving) are evaluated and tabulated beside the methods unless
 `--no-references`; `--methods copy-source` evaluates one without any checkpoint.
+`--pretrained NAME=FILE` evaluates published weights zero-shot (`talkingub.bench.zero_shot`).
 """
 
 from __future__ import annotations
@@ -113,6 +114,21 @@ BUILDS: list[Option] = [
 ]
 
 
+# `eval` and `run`: published weights evaluated without training (talkingub.bench.zero_shot).
+PRETRAINED: list[Option] = [
+    click.option(
+        "--pretrained",
+        multiple=True,
+        metavar="NAME=FILE",
+        help="Also evaluate published weights zero-shot (repeatable): FILE a bench-format "
+        "checkpoint (`talkingub weights import METHOD FILE`), NAME its row label. Results in "
+        "OUT/pretrained/NAME/eval, tabled as 'published weights, zero-shot', never ranked with "
+        "the trained methods. `eval` with --pretrained and no --methods evaluates no trained "
+        "method.",
+    ),
+]
+
+
 def _options(*groups: list[Option]) -> Option:
     def apply(func: Callable[..., Any]) -> Callable[..., Any]:
         for decorator in reversed([d for group in groups for d in group]):
@@ -136,15 +152,18 @@ def _run(
     no_references: bool = False,
     allow_mixed_builds: bool = False,
     verbose: bool = False,
+    pretrained: tuple[str, ...] = (),
 ) -> Any:
     """The BenchRun of the command's options (those not given, or not taken by the command,
     keep the library's defaults)."""
     from talkingub.bench.distributed import check_device
     from talkingub.bench.protocol import load_protocol, with_schedule
     from talkingub.bench.runner import DEFAULT_PROTOCOL, BenchRun
+    from talkingub.bench.zero_shot import parse_pretrained
 
     if device is not None:
         check_device(device)  # before the protocol or any data is read
+    weights = parse_pretrained(pretrained)
     chosen = tuple(m.strip() for m in methods.split(",") if m.strip()) if methods else None
     loaded = load_protocol(DEFAULT_PROTOCOL if protocol is None else protocol, methods=chosen)
     if steps:
@@ -163,6 +182,7 @@ def _run(
         restart=restart,
         allow_mixed_builds=allow_mixed_builds,
         verbose=verbose,
+        pretrained=weights,
         **given(device=device),
     )
 
@@ -207,14 +227,20 @@ def train_command(**kw: Any) -> None:
 
 
 @bench_group.command("eval")
-@_options(WHERE, RUNNING, OUTPUT, SCORING, BUILDS)
+@_options(WHERE, RUNNING, OUTPUT, SCORING, BUILDS, PRETRAINED)
 def eval_command(**kw: Any) -> None:
-    """Evaluate trained methods and the reference rows on the fixed evaluation lists."""
+    """Evaluate trained methods, the reference rows and published weights (--pretrained,
+    zero-shot) on the fixed evaluation lists."""
     from talkingub.bench.references import is_reference
     from talkingub.bench.runner import eval_all
 
-    for result in eval_all(_run(**kw)):
+    run = _run(**kw)
+    if run.pretrained and kw["methods"] is None:  # the published weights, not the protocol's
+        run = dataclasses.replace(run, evaluate_trained=False)
+    zero_shot = {weights.name for weights in run.pretrained}
+    for result in eval_all(run):
         which = "reference" if is_reference(result.method) else f"seed {result.seed}"
+        which = "zero-shot" if result.method in zero_shot else which
         click.echo(f"{result.method} {which}: {result.per_video}")
 
 
@@ -229,7 +255,7 @@ def table_command(**kw: Any) -> None:
 
 
 @bench_group.command("run")
-@_options(WHERE, RUNNING, OUTPUT, TRAINING, SCORING, BUILDS)
+@_options(WHERE, RUNNING, OUTPUT, TRAINING, SCORING, BUILDS, PRETRAINED)
 def run_command(**kw: Any) -> None:
     """train + eval + table."""
     from talkingub.bench.runner import run_all

@@ -1,6 +1,9 @@
-"""`talkingub weights list|fetch|verify|path`: the pretrained files the toolkit can use."""
+"""`talkingub weights list|fetch|verify|path|import`: the pretrained files the toolkit can use,
+and published model checkpoints imported as bench-format checkpoints."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import click
 from rich.progress import TaskID
@@ -99,6 +102,57 @@ def path_command(name: str) -> None:
     from talkingub.weights.registry import local_path
 
     click.echo(str(local_path(name)))
+
+
+@weights_group.command("import")
+@click.argument("method")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option(
+    "-o",
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Checkpoint to write  [default: <weights folder>/official/METHOD-VARIANT.pt]",
+)
+@click.option(
+    "--variant",
+    default=None,
+    help="The published variant (vox | ted | taichi, per method; liveportrait: human)  "
+    "[default: the only one, else the one the file name names]",
+)
+@click.option(
+    "--config",
+    default=None,
+    help="Our config to map the weights onto (a variant name or YAML file)  [default: paper "
+    "with the official variant's settings]",
+)
+def import_command(
+    method: str, file: Path, out: Path | None, variant: str | None, config: str | None
+) -> None:
+    """Import the official checkpoint FILE of METHOD (fomm, mraa, tpsmm, lia; for liveportrait
+    FILE is the release folder, liveportrait/ with base_models/ and retargeting_models/) as a
+    bench checkpoint: every tensor mapped by an explicit key map with shapes checked, the
+    sampling convention it was trained with applied, the sha256 of each file and the source
+    recorded."""
+    from talkingub.bench.official import run_import
+
+    result = run_import(method, file, variant=variant, out=out, config=config)
+    source = result.source
+    files = source["files"]
+    if len(files) == 1:
+        click.echo(f"{method} {source['variant']}: {source['file']} sha256 {source['sha256']}")
+    else:
+        click.echo(f"{method} {source['variant']}: {len(files)} files in {file}")
+        for record in files:
+            click.echo(f"  {record['name']} sha256 {record['sha256']}")
+    for name, matches in (source.get("published_sha256_match") or {}).items():
+        click.echo(f"  {name}: {'matches' if matches else 'DIFFERS from'} the published sha256")
+    for entry, what in source["entries"].items():
+        click.echo(f"  {entry}: {what}")
+    mapped, fixed, dropped = (len(source[k]) for k in ("key_map", "fixed", "dropped"))
+    click.echo(f"  {mapped} tensors mapped, {fixed} constants checked, {dropped} unused dropped")
+    click.echo(f"  align_corners={source['sampling']['align_corners']}")
+    click.echo(str(result.path))
 
 
 def register(group: click.Group) -> None:

@@ -26,7 +26,9 @@ Tensors: images are float32 in [0, 1], shape [B, 3, H, W]; driving sequences are
 [B, T, 3, H, W]. A training batch is a dict with at least `source` and `driving`
 ([B, 3, H, W] each) and, for models that use them, `source_face` / `driving_face`
 (face crops resized to the model's face resolution) and `source_face_box` /
-`driving_face_box` ([B, 4] normalised x0, y0, x1, y1 in the full image).
+`driving_face_box` ([B, 4] normalised x0, y0, x1, y1 in the full image); a few-shot model
+(`track` "few-shot", config `num_ref_frames` N) also gets `source_frames` [B, N, 3, H, W] and
+`source_frames_face` / `source_frames_face_box` (`talkingub.bench.few_shot`).
 """
 
 from __future__ import annotations
@@ -47,6 +49,12 @@ DISCRIMINATOR = "discriminator"
 #: Order of the optimiser steps within one training step; other groups follow, sorted.
 GROUP_ORDER = (GENERATOR, DISCRIMINATOR)
 
+#: Evaluation tracks of trained methods (`SynthesisModel.track`): one source image
+#: (FOMM, MRAA, TPSMM, LIA, OSFV, PTUS, LivePortrait); N frames of the source person's video
+#: (Head3D: `source_frames`); one model per person, trained on that person's frames.
+ONE_SHOT, FEW_SHOT, PERSON_SPECIFIC = "one-shot", "few-shot", "person-specific"
+TRACKS = (ONE_SHOT, FEW_SHOT, PERSON_SPECIFIC)
+
 
 def ordered_groups(groups: Iterable[str]) -> list[str]:
     """`groups` in step order: generator, discriminator, then the others sorted."""
@@ -63,6 +71,9 @@ class SynthesisModel(nn.Module):
     #: from the bench's default names (talkingub.bench.pretrained.TERMS), e.g. PTUS's
     #: `head_pose_loss` drives both L_cam (`head_pose`) and L_B (`body_pose`).
     teacher_terms: ClassVar[dict[str, tuple[str, ...]]] = {}
+    #: The evaluation track (`TRACKS`): what the method sees of the source person. Recorded
+    #: in each evaluation's summary.json; the tables label and rank the rows by it.
+    track: ClassVar[str] = ONE_SHOT
 
     def __init__(self, config: Any) -> None:
         super().__init__()

@@ -100,7 +100,11 @@ def resolve(name: str, check_hash: bool = True) -> Path:
 
 
 # Modules that register the weights of model losses (imported only when torch is present).
-MODEL_WEIGHT_MODULES = ("talkingub.zoo.common.perceptual", "talkingub.zoo.osfv.hopenet")
+MODEL_WEIGHT_MODULES = (
+    "talkingub.zoo.common.perceptual",
+    "talkingub.zoo.osfv.hopenet",
+    "talkingub.zoo.liveportrait.teachers",
+)
 
 
 def _load_catalogue() -> None:

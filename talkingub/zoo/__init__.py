@@ -4,7 +4,10 @@ import importlib
 
 MODEL_MODULES = (
     "talkingub.zoo.fomm.model",  # fomm
+    "talkingub.zoo.head3d",  # head3d
     "talkingub.zoo.lia",  # lia
+    "talkingub.zoo.liu_ubkp",  # liu-ubkp
+    "talkingub.zoo.liveportrait",  # liveportrait, liveportrait-stitch
     "talkingub.zoo.mraa.model",  # mraa
     "talkingub.zoo.osfv",  # osfv
     "talkingub.zoo.ptus",  # ptus, ptus-no-fbmd, ptus-no-fbmd-lgmd, ptus-no-lgmd

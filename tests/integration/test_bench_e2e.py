@@ -8,6 +8,7 @@ without a checkpoint; the far-pairs list respects its gap and the training holdo
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import os
@@ -612,3 +613,92 @@ def test_bench_eval_of_a_reference_needs_no_checkpoint_and_scores_far_pairs(
     far = {(i.clip_id, f) for i in lists.far for f in (i.source_frame, *i.driving_frames)}
     assert drawn and not set(drawn) & far
     assert all(f not in TRAIN_HOLDOUT.held_back(index.clips[c]) for c, f in drawn)
+
+
+# --- published weights, zero-shot (issue 21, item 3) --------------------------------------
+
+
+def _official_fomm(folder: Path) -> tuple[Path, Path]:
+    """A tiny FOMM checkpoint written in the official layout (random values) and its import
+    by `talkingub weights import` (`import_official`): (official file, bench-format weights)."""
+    from talkingub.bench.official import import_official
+    from talkingub.config import load_yaml
+    from talkingub.models.registry import load_model_config, model_spec
+    from tests.support.official_files import write_official
+
+    data = load_yaml(model_spec("fomm").config_path("tiny"))
+    data.pop("sources", None)
+    file = folder / "vox-cpk.pth.tar"
+    write_official(file, "fomm", load_model_config("fomm", data))
+    return file, import_official("fomm", file, "vox", folder / "fomm-vox.pt", config=data)
+
+
+def _published_weights(path: Path, method: str, file: str) -> Path:
+    """A bench-format checkpoint as an import writes one, for a model with no official
+    layout here: a randomly initialised tiny model with the keys `load_model_weights` reads
+    and a `source` record."""
+    from talkingub.bench.checkpoint import save
+    from talkingub.config import to_dict
+    from talkingub.models.registry import create_model
+
+    torch.manual_seed(0)
+    model = create_model(method, "tiny")
+    source = {"file": file, "sha256": "0" * 64, "layout": "official"}
+    state = {"method": method, "variant": "tiny", "model_config": to_dict(model.config)}
+    return save(path, {**state, "model": model.state_dict(), "step": 0, "source": source})
+
+
+def test_published_weights_are_evaluated_zero_shot_and_tabled_apart(
+    bench: tuple[Path, object], tiny_build: Path, tmp_path: Path
+) -> None:
+    """`bench eval --pretrained` on the trained runs' lists without training them again (their
+    evaluations copied, no checkpoint), then `bench table`: the trained methods' table is the
+    one written without the published weights, which form a block of their own. LivePortrait
+    gets the build's face boxes, animates the face crop and pastes it into the full frame."""
+    from talkingub.bench.build_ref import BuildRef
+
+    out, result = bench
+    copy = tmp_path / "bench"
+    for method in METHODS:  # evaluations only: evaluating a trained method would need final.pt
+        shutil.copytree(out / method / "seed-0" / "eval", copy / method / "seed-0" / "eval")
+    shutil.copytree(out / "references", copy / "references")  # reused: same lists and build
+    shutil.copy(out / "eval_lists.json", copy / "eval_lists.json")
+    (tmp_path / "w").mkdir()
+    official, weights = _official_fomm(tmp_path / "w")
+    portrait = _published_weights(tmp_path / "w" / "lp.pt", "liveportrait", "liveportrait/")
+    where = [str(tiny_build), "-o", str(copy), "--no-progress"]
+    args = ["bench", "eval", *where, "--device", "cpu", "--pretrained", f"fomm-vox={weights}"]
+    args += ["--pretrained", f"liveportrait-random={portrait}"]
+    done = CliRunner().invoke(main, args)
+    assert done.exit_code == 0, done.output
+    assert f"fomm-vox zero-shot: {copy / 'pretrained' / 'fomm-vox' / 'eval'}" in done.output
+    assert "seed 0" not in done.output  # no trained method without --methods
+    folder = copy / "pretrained" / "fomm-vox" / "eval"
+    summary = json.loads((folder / "summary.json").read_text())
+    assert (summary["track"], summary["model"]) == ("zero-shot", "fomm")
+    assert summary["source"]["file"] == "vox-cpk.pth.tar" and summary["trained_on"] is None
+    assert summary["source"]["sha256"] == hashlib.sha256(official.read_bytes()).hexdigest()
+    assert summary["build"] == BuildRef.from_build(tiny_build).to_dict()
+    per_video = pd.read_parquet(folder / "per_video.parquet")
+    assert set(per_video["method"]) == {"fomm-vox"} and {"same", "cross"} <= set(per_video["task"])
+    lists = EvalLists.from_json((copy / "eval_lists.json").read_text())
+    assert read_mp4(folder / "videos" / "same" / f"{lists.same[0].item}.mp4").shape[1:3] == (64, 64)
+    portrait_eval = copy / "pretrained" / "liveportrait-random" / "eval"
+    assert json.loads((portrait_eval / "summary.json").read_text())["model"] == "liveportrait"
+    assert (portrait_eval / "videos" / "cross").is_dir()
+
+    table = CliRunner().invoke(main, ["bench", "table", *where, "--methods", ",".join(METHODS)])
+    assert table.exit_code == 0, table.output
+    md = (copy / "tables" / "leaderboard.md").read_text()
+    before = result.table_path.read_text()  # type: ignore[attr-defined]
+    assert md.split("### References")[0] == before.split("### References")[0]  # same ranking
+    zero = md.split("### Zero-shot: published weights")[1].split("## Published (PTUS paper)")[0]
+    assert "| published weights, zero-shot |" in zero and "| fomm-vox |" in zero
+    assert "| liveportrait-random |" in zero
+    assert "fomm (vox-cpk.pth.tar)" in zero and "**" not in zero
+    assert "Zero-shot: published weights" in table.output  # the terminal shows the block
+    csv = pd.read_csv(copy / "tables" / "leaderboard.csv")
+    assert set(csv[csv["method"] == "fomm-vox"]["track"]) == {"zero-shot"}
+    assert set(csv[csv["method"].isin(METHODS)]["track"]) == {"one-shot"}  # their own track
+    page = (copy / "report" / "leaderboard.html").read_text()
+    assert "<td>fomm-vox</td>" in page.split('id="zero-shot"')[1]

@@ -92,6 +92,9 @@ def broken_inputs(tmp_path: Path) -> list[tuple[list[str], int | None]]:
         (["sample", under_file], 1),
         (["weights", "path", "nope"], 2),
         (["weights", "fetch", "nope"], 2),
+        (["weights", "import", "nope", str(garbage)], 2),
+        (["weights", "import", "fomm", str(garbage), "--variant", "vox"], 2),
+        (["weights", "import", "fomm", str(tmp_path / "vox-cpk.pth.tar")], 2),
     ]
 
 

@@ -1,12 +1,18 @@
 """FOMM configuration. Defaults are the vox-256 values of
-AliaksandrSiarohin/first-order-model@config/vox-256.yaml (the YAMLs cite each key)."""
+AliaksandrSiarohin/first-order-model@config/vox-256.yaml (the YAMLs cite each key).
+
+`align_corners` (default True) is the sampling convention of the official code under its pinned
+torch==1.0.0 (see `talkingub.zoo.keypoint_common.geometry`); `pyramid_downsample` (default
+"gaussian") the official perceptual pyramid's kernel (see `talkingub.zoo.common.perceptual`).
+The discriminator is built and trained only when `loss_weights.generator_gan` is non-zero, as
+first-order-model's train.py steps it (see `talkingub.zoo.fomm.model`)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 from talkingub.models.optim import OptimConfig
-from talkingub.zoo.common.perceptual import PerceptualMode
+from talkingub.zoo.common.perceptual import PerceptualMode, PyramidDownsample
 from talkingub.zoo.keypoint_common.equivariance import TransformConfig
 
 
@@ -71,6 +77,8 @@ class FOMMConfig:
     num_kp: int = 10
     perceptual: PerceptualMode = "pretrained"
     perceptual_scales: tuple[float, ...] = (1.0, 0.5, 0.25, 0.125)
+    pyramid_downsample: PyramidDownsample = "gaussian"
+    align_corners: bool = True
     keypoint_detector: KeypointDetectorConfig = field(default_factory=KeypointDetectorConfig)
     dense_motion: DenseMotionConfig = field(default_factory=DenseMotionConfig)
     generator: GeneratorConfig = field(default_factory=GeneratorConfig)

@@ -23,10 +23,16 @@ from talkingub.zoo.keypoint_common.hourglass import Hourglass
 
 class DenseMotionNetwork(nn.Module):
     def __init__(
-        self, num_kp: int, num_channels: int, cfg: DenseMotionConfig, estimate_occlusion_map: bool
+        self,
+        num_kp: int,
+        num_channels: int,
+        cfg: DenseMotionConfig,
+        estimate_occlusion_map: bool,
+        align_corners: bool,
     ) -> None:
         super().__init__()
         self.num_kp = num_kp
+        self.align_corners = align_corners
         self.kp_variance = cfg.kp_variance
         self.down = AntiAliasDownsample(num_channels, cfg.scale_factor)
         in_features = (num_kp + 1) * (num_channels + 1)
@@ -60,7 +66,7 @@ class DenseMotionNetwork(nn.Module):
             kp_driving["value"], kp_source["value"], h, w, self.kp_variance, self.kp_variance
         )
         motions = self.sparse_motions(kp_source, kp_driving, h, w)
-        deformed = deform_per_motion(small, motions)
+        deformed = deform_per_motion(small, motions, align_corners=self.align_corners)
         features = self.hourglass(torch.cat([heat[:, :, None], deformed], dim=2).view(b, -1, h, w))
         mask = F.softmax(self.mask(features), dim=1)
         out = {

@@ -19,11 +19,17 @@ from talkingub.zoo.keypoint_common.hourglass import level_channels
 
 class OcclusionAwareGenerator(nn.Module):
     def __init__(
-        self, num_kp: int, num_channels: int, cfg: GeneratorConfig, dense_cfg: DenseMotionConfig
+        self,
+        num_kp: int,
+        num_channels: int,
+        cfg: GeneratorConfig,
+        dense_cfg: DenseMotionConfig,
+        align_corners: bool,
     ) -> None:
         super().__init__()
+        self.align_corners = align_corners
         self.dense_motion_network = DenseMotionNetwork(
-            num_kp, num_channels, dense_cfg, cfg.estimate_occlusion_map
+            num_kp, num_channels, dense_cfg, cfg.estimate_occlusion_map, align_corners
         )
         ch = [
             level_channels(cfg.block_expansion, cfg.max_features, i)
@@ -44,12 +50,13 @@ class OcclusionAwareGenerator(nn.Module):
         for block in self.down_blocks:
             out = block(out)
         motion = self.dense_motion_network(source, kp_source, kp_driving)
-        out = warp(out, motion["deformation"])
+        corners = self.align_corners
+        out = warp(out, motion["deformation"], align_corners=corners)
         if "occlusion_map" in motion:
-            out = out * resize_like(motion["occlusion_map"], out)
+            out = out * resize_like(motion["occlusion_map"], out, align_corners=corners)
         out = self.bottleneck(out)
         for block in self.up_blocks:
             out = block(out)
-        motion["deformed"] = warp(source, motion["deformation"])
+        motion["deformed"] = warp(source, motion["deformation"], align_corners=corners)
         motion["prediction"] = torch.sigmoid(self.final(out))
         return motion

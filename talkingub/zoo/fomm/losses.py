@@ -48,10 +48,11 @@ def equivariance_losses(
     kp_driving: Keypoints,
     weights: LossWeights,
     transform_cfg: TransformConfig,
+    align_corners: bool,
 ) -> dict[str, torch.Tensor]:
     """Keypoints of a randomly deformed frame, mapped back, must match (value and Jacobian)."""
     transform = RandomTPS(driving.shape[0], transform_cfg, kernel="l1", like=driving)
-    kp_t = detector(transform.transform_frame(driving))
+    kp_t = detector(transform.transform_frame(driving, align_corners=align_corners))
     losses = {}
     if weights.equivariance_value:
         value = equivariance_value_loss(kp_driving["value"], kp_t["value"], transform)

@@ -1,5 +1,14 @@
 """FOMM behind the model registry: keypoint detector + occlusion-aware generator (+ dense motion),
-optional multi-scale discriminator; relative and absolute animation."""
+optional multi-scale discriminator; relative and absolute animation.
+
+The discriminator exists, and is an optimiser / loss group, only when the generator's GAN
+weight `loss_weights.generator_gan` is non-zero: first-order-model's train.py steps its
+discriminator optimiser only `if train_params['loss_weights']['generator_gan'] != 0`, and
+GeneratorFullModel computes the GAN and feature-matching terms under the same condition
+(AliaksandrSiarohin/first-order-model@69c890159ca9 train.py and modules/model.py, unchanged at
+40fddaff7eac). So vox-256 (`generator_gan: 0`) never trains it; its weights in the published
+checkpoint are the initial ones. `discriminator_gan` then only scales its loss.
+"""
 
 from __future__ import annotations
 
@@ -34,13 +43,13 @@ class FOMM(SynthesisModel):
         c = config
         self.kp_detector = KeypointDetector(c.num_kp, c.num_channels, c.keypoint_detector)
         self.generator = OcclusionAwareGenerator(
-            c.num_kp, c.num_channels, c.generator, c.dense_motion
+            c.num_kp, c.num_channels, c.generator, c.dense_motion, c.align_corners
         )
         self.discriminator: MultiScaleDiscriminator | None = None
-        if c.loss_weights.discriminator_gan > 0:
+        if c.loss_weights.generator_gan != 0:  # train.py: the GAN trains only then
             self.discriminator = MultiScaleDiscriminator(c.num_channels, c.discriminator)
         self.perceptual = LazyPerceptual(
-            c.perceptual, c.perceptual_scales, c.loss_weights.perceptual
+            c.perceptual, c.perceptual_scales, c.loss_weights.perceptual, c.pyramid_downsample
         )
         self._last: tuple[torch.Tensor, torch.Tensor] | None = None
 
@@ -59,10 +68,17 @@ class FOMM(SynthesisModel):
         losses: dict[str, torch.Tensor] = {}
         if self.config.perceptual != "off" and sum(w.perceptual) > 0:
             losses["perceptual"] = self.perceptual(pred, driving)
-        if self.discriminator is not None and w.generator_gan > 0:
+        if self.discriminator is not None:
             losses.update(generator_gan_losses(self.discriminator, driving, pred, w))
         losses.update(
-            equivariance_losses(self.kp_detector, driving, kp_driving, w, self.config.transform)
+            equivariance_losses(
+                self.kp_detector,
+                driving,
+                kp_driving,
+                w,
+                self.config.transform,
+                self.config.align_corners,
+            )
         )
         losses["total"] = sum_losses(losses, pred)
         losses["l1"] = (pred - driving).abs().mean().detach()  # monitoring only

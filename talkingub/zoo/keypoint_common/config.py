@@ -9,7 +9,17 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class AVDConfig:
-    """AVD network and its second training stage (train_avd.py in MRAA and TPSMM)."""
+    """AVD network and its training settings.
+
+    Officially the AVD is a second stage, run by train_avd.py on the finished main checkpoint
+    (snap-research/articulated-animation@6b2029788185 and
+    yoyo-nb/Thin-Plate-Spline-Motion-Model@246d42e train_avd.py, `--mode train_avd` of run.py).
+    The bench instead trains it in the main loop from step 0, as its own `avd` optimiser group
+    stepped after the generator's, on keypoints / regions detected without gradient: `lr`,
+    `betas`, `random_scale` and the lambdas apply; `epochs`, `milestones`, `num_repeats` and
+    `batch_size` record the official stage and are not used (the `avd` group follows the
+    main schedule and batch). See the README's known deviations.
+    """
 
     id_bottle_size: int = 64
     pose_bottle_size: int = 64

@@ -46,11 +46,15 @@ def local_affine_motions(
     return offset + centres_source[:, :, None, None, :]
 
 
-def deform_per_motion(source: torch.Tensor, motions: torch.Tensor) -> torch.Tensor:
-    """Warp the source [B, C, H, W] by each of M grids [B, M, H, W, 2] -> [B, M, C, H, W]."""
+def deform_per_motion(
+    source: torch.Tensor, motions: torch.Tensor, *, align_corners: bool
+) -> torch.Tensor:
+    """Warp the source [B, C, H, W] by each of M grids [B, M, H, W, 2] -> [B, M, C, H, W]
+    (`align_corners`: the model's sampling convention, see `geometry`)."""
     b, m, h, w, _ = motions.shape
     repeated = source[:, None].expand(b, m, *source.shape[1:]).reshape(b * m, -1, h, w)
-    warped = F.grid_sample(repeated, motions.reshape(b * m, h, w, 2), align_corners=True)
+    grid = motions.reshape(b * m, h, w, 2)
+    warped = F.grid_sample(repeated, grid, align_corners=align_corners)
     return warped.view(b, m, -1, h, w)
 
 

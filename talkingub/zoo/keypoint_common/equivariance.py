@@ -76,12 +76,13 @@ class RandomTPS:
             ]
         return torch.stack(rows, dim=-2)
 
-    def transform_frame(self, frame: torch.Tensor) -> torch.Tensor:
-        """The randomly deformed frame (reflection padding as in the references)."""
+    def transform_frame(self, frame: torch.Tensor, *, align_corners: bool) -> torch.Tensor:
+        """The randomly deformed frame (reflection padding as in the references), sampled with
+        the model's convention (`align_corners`, see `geometry`)."""
         b, _, h, w = frame.shape
         grid = coordinate_grid(h, w, like=frame).view(1, h * w, 2)
         grid = self.warp_coordinates(grid).view(b, h, w, 2)
-        return F.grid_sample(frame, grid, padding_mode="reflection", align_corners=True)
+        return F.grid_sample(frame, grid, padding_mode="reflection", align_corners=align_corners)
 
 
 def equivariance_value_loss(

@@ -1,7 +1,25 @@
 """Coordinate grids, heatmap statistics, Gaussian heatmaps and warping.
 
-Convention (all three reference repositories): coordinates are (x, y) in [-1, 1] with -1 and 1
-at the centres of the first and last pixels, so grids are sampled with align_corners=True.
+Coordinates are (x, y) in [-1, 1] with -1 and 1 at the centres of the first and last pixels
+(`make_coordinate_grid` of all three reference repositories). How `grid_sample` and bilinear
+`interpolate` read such grids is not the same in the three, so the warping helpers take the
+convention as an argument (`align_corners`, a per-model config setting):
+
+- FOMM: no argument, under its pinned torch==1.0.0 (AliaksandrSiarohin/first-order-model
+  requirements.txt from 69c890159ca9, 2019, until d861745, 2022), whose grid_sample behaved as
+  align_corners=True (the argument and the False default came with torch 1.3,
+  pytorch/pytorch#24929) -> True. Its bilinear `interpolate` calls (flow and occlusion resize,
+  modules/generator.py) ran with interpolate's default since torch 0.4, False; with the
+  published configs (dense motion at scale 0.25 = the generator's features after 2 down blocks)
+  they only resize the flow for the `deformed` visualisation, never on the prediction's path,
+  so the one setting covers both here.
+- MRAA: no argument, under its pinned torch==1.4.0 (snap-research/articulated-animation
+  requirements.txt @6b2029788185), whose defaults are align_corners=False -> False.
+- TPSMM: align_corners=True passed explicitly to every grid_sample and bilinear interpolate
+  (yoyo-nb/Thin-Plate-Spline-Motion-Model modules/dense_motion.py, inpainting_network.py,
+  model.py @0ec14f6c06f5) -> True.
+
+Nearest-neighbour resizing (the anti-alias subsampling, the up blocks) has no such argument.
 """
 
 from __future__ import annotations
@@ -79,25 +97,35 @@ def apply_homography(matrix: torch.Tensor, grid: torch.Tensor) -> torch.Tensor:
     return from_homogeneous(moved)
 
 
-def resize_flow(flow: torch.Tensor, height: int, width: int) -> torch.Tensor:
+def resize_flow(
+    flow: torch.Tensor, height: int, width: int, *, align_corners: bool
+) -> torch.Tensor:
     """Bilinearly resize a [B, h, w, 2] sampling grid to [B, H, W, 2]."""
     if flow.shape[1:3] == (height, width):
         return flow
     moved = F.interpolate(
-        flow.permute(0, 3, 1, 2), size=(height, width), mode="bilinear", align_corners=True
+        flow.permute(0, 3, 1, 2),
+        size=(height, width),
+        mode="bilinear",
+        align_corners=align_corners,
     )
     return moved.permute(0, 2, 3, 1)
 
 
-def warp(features: torch.Tensor, flow: torch.Tensor, padding: str = "zeros") -> torch.Tensor:
+def warp(
+    features: torch.Tensor, flow: torch.Tensor, padding: str = "zeros", *, align_corners: bool
+) -> torch.Tensor:
     """Backward-warp [B, C, H, W] features with a sampling grid (resized to match)."""
-    flow = resize_flow(flow, *features.shape[-2:])
+    flow = resize_flow(flow, *features.shape[-2:], align_corners=align_corners)
     return F.grid_sample(
-        features, flow.to(features.dtype), padding_mode=padding, align_corners=True
+        features, flow.to(features.dtype), padding_mode=padding, align_corners=align_corners
     )
 
 
-def resize_like(mask: torch.Tensor, features: torch.Tensor) -> torch.Tensor:
+def resize_like(mask: torch.Tensor, features: torch.Tensor, *, align_corners: bool) -> torch.Tensor:
+    """Bilinearly resize `mask` [B, C, h, w] to the spatial size of `features`."""
     if mask.shape[-2:] == features.shape[-2:]:
         return mask
-    return F.interpolate(mask, size=features.shape[-2:], mode="bilinear", align_corners=True)
+    return F.interpolate(
+        mask, size=features.shape[-2:], mode="bilinear", align_corners=align_corners
+    )

@@ -8,7 +8,7 @@ import torch
 from torch import nn
 
 from talkingub.models.optim import OptimConfig
-from talkingub.zoo.common.perceptual import PerceptualLoss, PerceptualMode
+from talkingub.zoo.common.perceptual import PerceptualLoss, PerceptualMode, PyramidDownsample
 from talkingub.zoo.keypoint_common.config import AVDConfig
 
 
@@ -41,15 +41,20 @@ class LazyPerceptual:
     """
 
     def __init__(
-        self, mode: PerceptualMode, scales: tuple[float, ...], weights: tuple[float, ...]
+        self,
+        mode: PerceptualMode,
+        scales: tuple[float, ...],
+        weights: tuple[float, ...],
+        downsample: PyramidDownsample,
     ) -> None:
         self.mode = mode
         self.scales = scales
         self.weights = weights
+        self.downsample: PyramidDownsample = downsample
         self._loss: PerceptualLoss | None = None
 
     def __call__(self, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         if self._loss is None:
-            self._loss = PerceptualLoss(self.scales, self.weights, self.mode)
+            self._loss = PerceptualLoss(self.scales, self.weights, self.mode, self.downsample)
         self._loss = self._loss.to(pred.device)
         return self._loss(pred.float(), target.float())  # the pyramid resizing needs float32

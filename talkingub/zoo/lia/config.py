@@ -61,6 +61,9 @@ class LIAConfig:
     channel_max: int = 512
     blur_kernel: tuple[int, ...] = (1, 3, 3, 1)
     stddev_group: int = 4
+    # grid_sample convention of the flow warp: True (ours) makes a zero offset an exact copy;
+    # the reference samples with torch's default, False (`talkingub weights import lia` sets it).
+    align_corners: bool = True
     perceptual: PerceptualMode = "pretrained"
     perceptual_scales: tuple[float, ...] = (1.0, 0.5, 0.25, 0.125)
     perceptual_layer_weights: tuple[float, ...] = (10.0, 10.0, 10.0, 10.0, 10.0)

@@ -33,10 +33,22 @@ def identity_grid(height: int, width: int, like: torch.Tensor) -> torch.Tensor:
 
 
 class ToFlow(nn.Module):
-    """Flow + occlusion head of one octave; warps the encoder feature of that octave."""
+    """Flow + occlusion head of one octave; warps the encoder feature of that octave.
 
-    def __init__(self, channels: int, latent_dim: int, blur_taps: tuple[int, ...]) -> None:
+    `align_corners`: how `grid_sample` reads the identity grid plus offsets. The reference
+    (networks/styledecoder.py ToFlow) passes no argument under PyTorch 1.5+ (README), i.e.
+    False; True (our default, `LIAConfig.align_corners`) makes the zero offset an exact copy.
+    """
+
+    def __init__(
+        self,
+        channels: int,
+        latent_dim: int,
+        blur_taps: tuple[int, ...],
+        align_corners: bool = True,
+    ) -> None:
         super().__init__()
+        self.align_corners = align_corners
         self.conv = ModulatedConv2d(channels, 3, 1, latent_dim, demodulate=False)
         self.bias = nn.Parameter(torch.zeros(1, 3, 1, 1))
         self.upsample = Upsample(blur_taps)
@@ -54,7 +66,7 @@ class ToFlow(nn.Module):
         offset = torch.tanh(raw[:, :2]).permute(0, 2, 3, 1)
         mask = torch.sigmoid(raw[:, 2:3])
         grid = identity_grid(x.shape[2], x.shape[3], x) + offset
-        warped = F.grid_sample(feat, grid, align_corners=True) * mask
+        warped = F.grid_sample(feat, grid, align_corners=self.align_corners) * mask
         return warped, warped + x * (1.0 - mask), raw
 
 
@@ -74,12 +86,17 @@ class Octave(nn.Module):
     """One resolution of G: upsampling StyledConv, StyledConv, ToFlow, ToRGB."""
 
     def __init__(
-        self, in_ch: int, out_ch: int, latent_dim: int, blur_taps: tuple[int, ...]
+        self,
+        in_ch: int,
+        out_ch: int,
+        latent_dim: int,
+        blur_taps: tuple[int, ...],
+        align_corners: bool = True,
     ) -> None:
         super().__init__()
         self.up = StyledConv(in_ch, out_ch, 3, latent_dim, upsample=True, blur_taps=blur_taps)
         self.conv = StyledConv(out_ch, out_ch, 3, latent_dim, blur_taps=blur_taps)
-        self.to_flow = ToFlow(out_ch, latent_dim, blur_taps)
+        self.to_flow = ToFlow(out_ch, latent_dim, blur_taps, align_corners)
         self.to_rgb = ToRGB(out_ch, blur_taps)
 
     def forward(
@@ -100,14 +117,20 @@ class FlowGenerator(nn.Module):
     """G: target latent [B,D] + source features (8..S) -> image [B,3,S,S] in about [-1,1]."""
 
     def __init__(
-        self, size: int, latent_dim: int, channels: dict[int, int], blur_taps: tuple[int, ...]
+        self,
+        size: int,
+        latent_dim: int,
+        channels: dict[int, int],
+        blur_taps: tuple[int, ...],
+        align_corners: bool = True,
     ) -> None:
         super().__init__()
         self.const = nn.Parameter(torch.randn(1, channels[4], 4, 4))
         self.conv1 = StyledConv(channels[4], channels[4], 3, latent_dim, blur_taps=blur_taps)
         resolutions = [r for r in sorted(channels) if r > 4]
         self.octaves = nn.ModuleList(
-            Octave(channels[r // 2], channels[r], latent_dim, blur_taps) for r in resolutions
+            Octave(channels[r // 2], channels[r], latent_dim, blur_taps, align_corners)
+            for r in resolutions
         )
 
     def forward(self, latent: torch.Tensor, feats: list[torch.Tensor]) -> torch.Tensor:
@@ -133,11 +156,12 @@ class LIAGenerator(nn.Module):
         mlp_depth: int,
         channels: dict[int, int],
         blur_taps: tuple[int, ...],
+        align_corners: bool = True,
     ) -> None:
         super().__init__()
         self.encoder = LIAEncoder(size, latent_dim, motion_dim, mlp_depth, channels, blur_taps)
         self.dictionary = MotionDictionary(latent_dim, motion_dim)
-        self.synthesis = FlowGenerator(size, latent_dim, channels, blur_taps)
+        self.synthesis = FlowGenerator(size, latent_dim, channels, blur_taps, align_corners)
 
     def motion_code(self, image: torch.Tensor) -> torch.Tensor:
         """w_{r->x} = sum_i A_i(x) d_i for an image x."""

@@ -50,7 +50,13 @@ class LIA(SynthesisModel):
         channels = channel_table(c.image_size, c.channel_multiplier, c.channel_base, c.channel_max)
         taps = tuple(c.blur_kernel)
         self.generator = LIAGenerator(
-            c.image_size, c.latent_dim, c.motion_dim, c.motion_mlp_depth, channels, taps
+            c.image_size,
+            c.latent_dim,
+            c.motion_dim,
+            c.motion_mlp_depth,
+            channels,
+            taps,
+            c.align_corners,
         )
         self.discriminator = Discriminator(c.image_size, channels, taps, c.stddev_group)
         self.perceptual = PerceptualLoss(

@@ -1,5 +1,10 @@
 """MRAA configuration. Defaults are the ted384 values of
-snap-research/articulated-animation@config/ted384.yaml (the YAMLs cite each key)."""
+snap-research/articulated-animation@config/ted384.yaml (the YAMLs cite each key).
+
+`align_corners` (default False) is the sampling convention of the official code, which calls
+grid_sample / bilinear interpolate without the argument under its pinned torch==1.4.0 (see
+`talkingub.zoo.keypoint_common.geometry`); `pyramid_downsample` (default "gaussian") the
+official perceptual pyramid's kernel (see `talkingub.zoo.common.perceptual`)."""
 
 from __future__ import annotations
 
@@ -7,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from talkingub.models.optim import OptimConfig
-from talkingub.zoo.common.perceptual import PerceptualMode
+from talkingub.zoo.common.perceptual import PerceptualMode, PyramidDownsample
 from talkingub.zoo.keypoint_common.config import AVDConfig
 from talkingub.zoo.keypoint_common.equivariance import TransformConfig
 
@@ -66,6 +71,8 @@ class MRAAConfig:
     revert_axis_swap: bool = True
     perceptual: PerceptualMode = "pretrained"
     perceptual_scales: tuple[float, ...] = (1.0, 0.5, 0.25, 0.125)
+    pyramid_downsample: PyramidDownsample = "gaussian"
+    align_corners: bool = False
     region_predictor: RegionPredictorConfig = field(default_factory=RegionPredictorConfig)
     bg_predictor: BGPredictorConfig = field(default_factory=BGPredictorConfig)
     pixelwise_flow: PixelwiseFlowConfig = field(default_factory=PixelwiseFlowConfig)

@@ -18,13 +18,17 @@ from talkingub.zoo.mraa.region_predictor import Regions
 
 
 def apply_optical(
-    skip: torch.Tensor, motion: dict[str, torch.Tensor], previous: torch.Tensor | None = None
+    skip: torch.Tensor,
+    motion: dict[str, torch.Tensor],
+    previous: torch.Tensor | None = None,
+    *,
+    align_corners: bool,
 ) -> torch.Tensor:
     """Warp `skip`; with an occlusion map O: O * warped + (1 - O) * previous (or O * warped)."""
-    warped = warp(skip, motion["optical_flow"])
+    warped = warp(skip, motion["optical_flow"], align_corners=align_corners)
     if "occlusion_map" not in motion:
         return warped
-    occ = resize_like(motion["occlusion_map"], warped)
+    occ = resize_like(motion["occlusion_map"], warped, align_corners=align_corners)
     return warped * occ if previous is None else warped * occ + previous * (1 - occ)
 
 
@@ -36,11 +40,13 @@ class Generator(nn.Module):
         cfg: GeneratorConfig,
         flow_cfg: PixelwiseFlowConfig,
         revert_axis_swap: bool,
+        align_corners: bool,
     ) -> None:
         super().__init__()
         self.skips = cfg.skips
+        self.align_corners = align_corners
         self.pixelwise_flow_predictor = PixelwiseFlowPredictor(
-            num_regions, num_channels, flow_cfg, revert_axis_swap
+            num_regions, num_channels, flow_cfg, revert_axis_swap, align_corners
         )
         ch = [
             level_channels(cfg.block_expansion, cfg.max_features, i)
@@ -61,16 +67,17 @@ class Generator(nn.Module):
         for block in self.down_blocks:
             skips.append(block(skips[-1]))
         motion = self.pixelwise_flow_predictor(image, source, driving, bg)
-        out = self.bottleneck(apply_optical(skips[-1], motion))
+        corners = self.align_corners
+        out = self.bottleneck(apply_optical(skips[-1], motion, align_corners=corners))
         for i, block in enumerate(self.up_blocks):
             if self.skips:
-                out = apply_optical(skips[-(i + 1)], motion, out)
+                out = apply_optical(skips[-(i + 1)], motion, out, align_corners=corners)
             out = block(out)
         if self.skips:
-            out = apply_optical(skips[0], motion, out)
+            out = apply_optical(skips[0], motion, out, align_corners=corners)
         out = torch.sigmoid(self.final(out))
         if self.skips:
-            out = apply_optical(image, motion, out)
-        motion["deformed"] = warp(image, motion["optical_flow"])
+            out = apply_optical(image, motion, out, align_corners=corners)
+        motion["deformed"] = warp(image, motion["optical_flow"], align_corners=corners)
         motion["prediction"] = out
         return motion

@@ -1,5 +1,6 @@
 """MRAA behind the model registry: region predictor, background motion predictor, generator with
-pixelwise flow, and the AVD network (its own `avd` optimiser group, as train_avd.py)."""
+pixelwise flow, and the AVD network (its own `avd` optimiser group with train_avd.py's Adam
+settings, trained in the main loop; see `AVDConfig`)."""
 
 from __future__ import annotations
 
@@ -36,15 +37,22 @@ class MRAA(SynthesisModel):
         self.region_predictor = RegionPredictor(c.num_regions, c.num_channels, c.region_predictor)
         self.bg_predictor = BGMotionPredictor(c.num_channels, c.bg_predictor)
         self.generator = Generator(
-            c.num_regions, c.num_channels, c.generator, c.pixelwise_flow, c.revert_axis_swap
+            c.num_regions,
+            c.num_channels,
+            c.generator,
+            c.pixelwise_flow,
+            c.revert_axis_swap,
+            c.align_corners,
         )
         self.avd_network = RegionAVD(c.num_regions, c.avd, c.revert_axis_swap)
         self.perceptual = LazyPerceptual(
-            c.perceptual, c.perceptual_scales, c.loss_weights.perceptual
+            c.perceptual, c.perceptual_scales, c.loss_weights.perceptual, c.pyramid_downsample
         )
 
     def parameter_groups(self) -> dict[str, list[nn.Parameter]]:
-        """`generator`: the reconstruction stage (train.py); `avd`: the AVD stage (train_avd.py)."""
+        """`generator`: the reconstruction stage (train.py); `avd`: the AVD network, which the
+        bench trains in the same loop from step 0 rather than as train_avd.py's later stage
+        (see `AVDConfig`)."""
         main = [
             *self.region_predictor.parameters(),
             *self.bg_predictor.parameters(),
@@ -82,7 +90,8 @@ class MRAA(SynthesisModel):
         if not (w.equivariance_shift or w.equivariance_affine):
             return {}
         transform = RandomTPS(driving.shape[0], self.config.transform, kernel="l1", like=driving)
-        moved = self.region_predictor(transform.transform_frame(driving))
+        deformed = transform.transform_frame(driving, align_corners=self.config.align_corners)
+        moved = self.region_predictor(deformed)
         shift = equivariance_value_loss(regions["shift"], moved["shift"], transform)
         affine = equivariance_jacobian_loss(
             regions["affine"],

@@ -29,11 +29,17 @@ def relative_affine(source: Regions, driving: Regions, revert_axis_swap: bool) -
 
 class PixelwiseFlowPredictor(nn.Module):
     def __init__(
-        self, num_regions: int, num_channels: int, cfg: PixelwiseFlowConfig, revert_axis_swap: bool
+        self,
+        num_regions: int,
+        num_channels: int,
+        cfg: PixelwiseFlowConfig,
+        revert_axis_swap: bool,
+        align_corners: bool,
     ) -> None:
         super().__init__()
         self.cfg = cfg
         self.revert_axis_swap = revert_axis_swap
+        self.align_corners = align_corners
         self.down = AntiAliasDownsample(num_channels, cfg.scale_factor)
         per_motion = num_channels * int(cfg.use_deformed_source) + 1
         self.hourglass = Hourglass(
@@ -74,7 +80,7 @@ class PixelwiseFlowPredictor(nn.Module):
         motions = self.sparse_motions(source, driving, bg, h, w)
         parts = [self.heatmaps(source, driving, h, w)[:, :, None]]
         if self.cfg.use_deformed_source:
-            parts.append(deform_per_motion(small, motions))
+            parts.append(deform_per_motion(small, motions, align_corners=self.align_corners))
         features = self.hourglass(torch.cat(parts, dim=2).view(b, -1, h, w))
         mask = F.softmax(self.mask(features), dim=1)
         out = {"mask": mask, "optical_flow": blend_motions(mask, motions)}

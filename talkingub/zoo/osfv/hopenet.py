@@ -26,7 +26,7 @@ HOPENET = register_weights(
         # The publisher states no checksum; pin the sha256 after the first verified download.
         sha256="",
         description="Hopenet ResNet-50 head-pose network, 66 bins (OSFV/PTUS pose losses)",
-        used_by=("osfv", "ptus", "ptus-no-fbmd", "ptus-no-fbmd-lgmd", "ptus-no-lgmd"),
+        used_by=("osfv", "ptus", "ptus-no-fbmd", "ptus-no-fbmd-lgmd", "ptus-no-lgmd", "head3d"),
         license="Apache-2.0 (natanielruiz/deep-head-pose)",
     )
 )

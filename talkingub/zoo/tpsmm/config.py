@@ -1,12 +1,17 @@
 """TPSMM configuration. Defaults are the ted-384 values of
-yoyo-nb/Thin-Plate-Spline-Motion-Model@config/ted-384.yaml (the YAMLs cite each key)."""
+yoyo-nb/Thin-Plate-Spline-Motion-Model@config/ted-384.yaml (the YAMLs cite each key).
+
+`align_corners` (default True) is the sampling convention of the official code, which passes
+align_corners=True to every grid_sample and bilinear interpolate (see
+`talkingub.zoo.keypoint_common.geometry`); `pyramid_downsample` (default "gaussian") the
+official perceptual pyramid's kernel (see `talkingub.zoo.common.perceptual`)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 from talkingub.models.optim import OptimConfig
-from talkingub.zoo.common.perceptual import PerceptualMode
+from talkingub.zoo.common.perceptual import PerceptualMode, PyramidDownsample
 from talkingub.zoo.keypoint_common.config import AVDConfig
 from talkingub.zoo.keypoint_common.equivariance import TransformConfig
 
@@ -70,6 +75,8 @@ class TPSMMConfig:
     multi_mask: bool = True
     perceptual: PerceptualMode = "pretrained"
     perceptual_scales: tuple[float, ...] = (1.0, 0.5, 0.25, 0.125)
+    pyramid_downsample: PyramidDownsample = "gaussian"
+    align_corners: bool = True
     tps_regularisation: float = 0.01
     encoder: EncoderConfig = field(default_factory=EncoderConfig)
     dense_motion: DenseMotionConfig = field(default_factory=DenseMotionConfig)

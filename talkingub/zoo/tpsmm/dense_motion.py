@@ -41,8 +41,10 @@ class DenseMotionNetwork(nn.Module):
         multi_mask: bool,
         occlusion_count: int,
         regularisation: float,
+        align_corners: bool,
     ) -> None:
         super().__init__()
+        self.align_corners = align_corners
         self.num_tps, self.points_per_tps = num_tps, points_per_tps
         self.kp_variance = cfg.kp_variance
         self.regularisation = regularisation
@@ -97,7 +99,7 @@ class DenseMotionNetwork(nn.Module):
         b, _, h, w = small.shape
         heat = heatmap_difference(kp_driving, kp_source, h, w, self.kp_variance, self.kp_variance)
         motions = self.transformations(small, kp_source, kp_driving, bg)
-        deformed = deform_per_motion(small, motions)
+        deformed = deform_per_motion(small, motions, align_corners=self.align_corners)
         levels = self.hourglass.forward_all(torch.cat([heat, deformed.view(b, -1, h, w)], dim=1))
         logits = self.maps(levels[-1])
         maps = F.softmax(logits, dim=1) if dropout_p is None else dropout_softmax(logits, dropout_p)

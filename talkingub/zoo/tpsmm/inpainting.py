@@ -19,10 +19,13 @@ Motion = dict[str, torch.Tensor | list[torch.Tensor]]
 
 
 class InpaintingNetwork(nn.Module):
-    def __init__(self, num_channels: int, cfg: InpaintingConfig, multi_mask: bool) -> None:
+    def __init__(
+        self, num_channels: int, cfg: InpaintingConfig, multi_mask: bool, align_corners: bool
+    ) -> None:
         super().__init__()
         n = cfg.num_down_blocks
         self.multi_mask = multi_mask
+        self.align_corners = align_corners
         ch = [level_channels(cfg.block_expansion, cfg.max_features, i) for i in range(n + 1)]
         self.first = SameBlock2d(num_channels, ch[0], 7, "instance")
         self.down_blocks = nn.ModuleList(DownBlock2d(a, b, 3, "instance") for a, b in pairwise(ch))
@@ -36,8 +39,12 @@ class InpaintingNetwork(nn.Module):
     def occlude(
         self, features: torch.Tensor, masks: list[torch.Tensor], level: int
     ) -> torch.Tensor:
-        mask = masks[level] if self.multi_mask else resize_like(masks[0], features)
-        return features * mask
+        if self.multi_mask:
+            return features * masks[level]
+        return features * resize_like(masks[0], features, align_corners=self.align_corners)
+
+    def warp(self, features: torch.Tensor, flow: torch.Tensor) -> torch.Tensor:
+        return warp(features, flow, align_corners=self.align_corners)
 
     def encode(self, image: torch.Tensor) -> list[torch.Tensor]:
         maps = [self.first(image)]
@@ -52,18 +59,22 @@ class InpaintingNetwork(nn.Module):
         masks: list[torch.Tensor] = motion["occlusion_map"]  # type: ignore[assignment]
         enc = self.encode(source)
         n = len(self.down_blocks)
-        out = self.occlude(warp(enc[-1], flow), masks, 0)
-        warped_detached = [self.occlude(warp(enc[-1].detach(), flow), _detach(masks), 0)]
+        out = self.occlude(self.warp(enc[-1], flow), masks, 0)
+        warped_detached = [self.occlude(self.warp(enc[-1].detach(), flow), _detach(masks), 0)]
         for i in range(n):
             out = self.up_blocks[i](self.resblock[2 * i + 1](self.resblock[2 * i](out)))
-            skip = self.occlude(warp(enc[-(i + 2)], flow), masks, i + 1)
+            skip = self.occlude(self.warp(enc[-(i + 2)], flow), masks, i + 1)
             warped_detached.append(
-                self.occlude(warp(enc[-(i + 2)].detach(), flow), _detach(masks), i + 1)
+                self.occlude(self.warp(enc[-(i + 2)].detach(), flow), _detach(masks), i + 1)
             )
             if i < n - 1:
                 out = torch.cat([out, skip], dim=1)
-        deformed = warp(source, flow)
-        last = masks[-1] if self.multi_mask else resize_like(masks[-1], out)
+        deformed = self.warp(source, flow)
+        last = (
+            masks[-1]
+            if self.multi_mask
+            else resize_like(masks[-1], out, align_corners=self.align_corners)
+        )
         out = torch.sigmoid(self.final(out * (1 - last) + skip))
         out = out * (1 - last) + deformed * last
         return {"prediction": out, "deformed": deformed, "warped_encoder_maps": warped_detached}

@@ -20,10 +20,11 @@ def equivariance_loss(
     driving: torch.Tensor,
     kp_driving: torch.Tensor,
     cfg: TransformConfig,
+    align_corners: bool,
 ) -> torch.Tensor:
     """mean |kp(driving) - T(kp(T-deformed driving))| with the Euclidean TPS kernel."""
     transform = RandomTPS(driving.shape[0], cfg, kernel="l2", like=driving)
-    kp_t = detector(transform.transform_frame(driving))
+    kp_t = detector(transform.transform_frame(driving, align_corners=align_corners))
     return equivariance_value_loss(kp_driving, kp_t, transform)
 
 

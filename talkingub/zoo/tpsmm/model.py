@@ -43,11 +43,14 @@ class TPSMM(SynthesisModel):
             c.multi_mask,
             c.inpainting.num_down_blocks + 1,
             c.tps_regularisation,
+            c.align_corners,
         )
-        self.inpainting_network = InpaintingNetwork(c.num_channels, c.inpainting, c.multi_mask)
+        self.inpainting_network = InpaintingNetwork(
+            c.num_channels, c.inpainting, c.multi_mask, c.align_corners
+        )
         self.avd_network = KeypointAVD(c.num_tps * c.points_per_tps, c.avd)
         self.perceptual = LazyPerceptual(
-            c.perceptual, c.perceptual_scales, c.loss_weights.perceptual
+            c.perceptual, c.perceptual_scales, c.loss_weights.perceptual, c.pyramid_downsample
         )
         self.epoch = 0
 
@@ -61,6 +64,9 @@ class TPSMM(SynthesisModel):
         return mods + ([self.bg_predictor] if self.bg_predictor is not None else [])
 
     def parameter_groups(self) -> dict[str, list[nn.Parameter]]:
+        """`generator`: the networks train.py optimises; `avd`: the AVD network, which the
+        bench trains in the same loop from step 0 rather than as train_avd.py's later stage
+        (see `AVDConfig`)."""
         main = [
             p for m in [*self.motion_modules(), self.inpainting_network] for p in m.parameters()
         ]
@@ -98,7 +104,7 @@ class TPSMM(SynthesisModel):
             losses["perceptual"] = self.perceptual(pred, driving)
         if w.equivariance_value:
             losses["equivariance_value"] = w.equivariance_value * equivariance_loss(
-                self.kp_detector, driving, kp_d, c.transform
+                self.kp_detector, driving, kp_d, c.transform, c.align_corners
             )
         if w.warp_loss:
             losses["warp_loss"] = w.warp_loss * warp_loss(

@@ -149,6 +149,7 @@ OTHER_VALUE = {
     "methods": "fomm",
     "device": "cpu",
     "steps": "3",
+    "pretrained": f"fomm-vox={Path(__file__)}",  # any existing file: parsed, not loaded
 }
 LIBRARY_CALL = {"train": "train_all", "eval": "eval_all", "table": "table_all", "run": "run_all"}
 
@@ -170,6 +171,8 @@ READS = {
         run.progress,
         run.allow_mixed_builds,
         run.verbose,
+        run.pretrained,
+        run.evaluate_trained,
     ),
     "table": lambda run: (
         *_evaluation_inputs(run),

@@ -34,14 +34,18 @@ def test_paper_parameter_counts_match_the_reference() -> None:
     """59.8M = KPDetector (hourglass 32/1024/5 + keypoint and Jacobian heads, 14.2M) +
     OcclusionAwareGenerator including its DenseMotionNetwork (37.7M) (45.6M); the 2.8M
     discriminator is the single-scale spectral-norm MultiScaleDiscriminator (32/512/4 blocks),
-    the network first-order-model's train.py optimises alongside them. VGG-19 is not counted."""
+    built (as first-order-model's train.py trains it) only with a non-zero generator_gan, which
+    vox-256 does not have. VGG-19 is not counted."""
     with torch.device("meta"):
         model = create_model("fomm", "paper", perceptual="off")
+        weights = dataclasses.replace(model.config.loss_weights, generator_gan=1.0)
+        with_gan = create_model("fomm", dataclasses.replace(model.config, loss_weights=weights))
     assert n_params(model.kp_detector, model.generator) == pytest.approx(
         PAPER_GENERATOR_SIDE, rel=0.02
     )
-    assert model.discriminator is not None
-    assert n_params(model.discriminator) == pytest.approx(PAPER_DISCRIMINATOR, rel=0.02)
+    assert model.discriminator is None
+    assert with_gan.discriminator is not None
+    assert n_params(with_gan.discriminator) == pytest.approx(PAPER_DISCRIMINATOR, rel=0.02)
     assert model.config.image_size == 256
 
 
@@ -113,21 +117,56 @@ def test_absolute_and_relative_animation_differ_and_unknown_modes_fail(tiny: FOM
         tiny.animate(source, driving, "avd")
 
 
-def test_paper_losses_have_no_generator_gan_but_train_the_discriminator() -> None:
-    """vox-256: generator_gan 0, discriminator_gan 1 (the discriminator trains, unused)."""
+def _with_generator_gan(generator_gan: float) -> FOMM:
     torch.manual_seed(0)
     config = create_model("fomm", "tiny", perceptual="off").config
-    paper_weights = dataclasses.replace(config.loss_weights, generator_gan=0.0)
-    model = create_model("fomm", dataclasses.replace(config, loss_weights=paper_weights))
+    weights = dataclasses.replace(
+        config.loss_weights, generator_gan=generator_gan, discriminator_gan=1.0
+    )
+    return create_model("fomm", dataclasses.replace(config, loss_weights=weights))
+
+
+def test_generator_gan_zero_builds_and_steps_no_discriminator() -> None:
+    """Compared with first-order-model's rule (train.py @69c890159ca9, unchanged at
+    40fddaff7eac): the discriminator optimiser is stepped only `if
+    loss_weights['generator_gan'] != 0`, and GeneratorFullModel (modules/model.py) adds gen_gan /
+    feature_matching under the same condition. vox-256 (generator_gan 0, discriminator_gan 1):
+    no discriminator module, optimiser group, loss group or state_dict entry; a full bench step
+    reports no adversarial term; the paper config itself builds none."""
+    model = _with_generator_gan(0.0)
+    assert model.discriminator is None
+    assert "discriminator" not in model.parameter_groups()
+    assert "discriminator" not in model.loss_groups()
+    optimizers = model.build_optimizers()
+    assert set(optimizers) == {"generator"}
+    assert not any(k.startswith("discriminator") for k in model.state_dict())
     batch = {"source": torch.rand(2, 3, 64, 64), "driving": torch.rand(2, 3, 64, 64)}
-    opts = {k: torch.optim.Adam(v, 1e-3) for k, v in model.parameter_groups().items()}
-    losses = make_step(model, opts)(batch)
+    losses = make_step(model, optimizers)(batch)
+    assert not any(k.startswith("discriminator/") for k in losses)
     assert "generator/gen_gan" not in losses and "generator/feature_matching" not in losses
-    assert {
-        "generator/equivariance_value",
-        "generator/equivariance_jacobian",
-        "discriminator/disc_gan",
-    } <= set(losses)
+    assert {"generator/equivariance_value", "generator/equivariance_jacobian"} <= set(losses)
+    with torch.device("meta"):
+        paper = create_model("fomm", "paper", perceptual="off")
+    assert paper.config.loss_weights.generator_gan == 0.0
+    assert paper.discriminator is None and "discriminator" not in paper.loss_groups()
+
+
+def test_non_zero_generator_gan_trains_the_discriminator() -> None:
+    """The same rule with generator_gan 1 (taichi-256.yaml): generator then discriminator group,
+    the GAN and feature-matching terms in the generator step, and a step changes every
+    discriminator weight that receives a gradient."""
+    model = _with_generator_gan(1.0)
+    assert model.discriminator is not None
+    assert model.loss_groups() == ("generator", "discriminator")
+    optimizers = model.build_optimizers()
+    before = [p.detach().clone() for p in model.discriminator.parameters()]
+    batch = {"source": torch.rand(2, 3, 64, 64), "driving": torch.rand(2, 3, 64, 64)}
+    losses = make_step(model, optimizers)(batch)
+    assert {"generator/gen_gan", "generator/feature_matching", "discriminator/disc_gan"} <= set(
+        losses
+    )
+    after = list(model.discriminator.parameters())
+    assert any(not torch.equal(a, b) for a, b in zip(before, after))
 
 
 def test_pretrained_perceptual_needs_the_vgg_weights_only_to_train() -> None:

@@ -3,6 +3,7 @@ warp/background losses, gradient clipping, AVD, overfitting."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from pathlib import Path
 
@@ -13,6 +14,7 @@ import torchvision
 from talkingub import create_model
 from talkingub.bench.protocol import ScheduleConfig
 from talkingub.bench.train import make_step
+from talkingub.zoo.tpsmm.avd import KeypointAVD
 from talkingub.zoo.tpsmm.config import DropoutSchedule
 from talkingub.zoo.tpsmm.dense_motion import dropout_softmax
 from talkingub.zoo.tpsmm.losses import background_loss
@@ -23,9 +25,11 @@ from tests.unit.models.test_keypoint_common import overfit_reconstruction
 
 #: Reference size (issue 5) of Thin-Plate-Spline-Motion-Model@config/ted-384.yaml.
 PAPER_MAIN = 85.1e6
-#: The AVD of the same config computed from its layer list (see the test docstring); issue 5
-#: quotes 2.6M, which this architecture cannot reach.
-PAPER_AVD = 2.32e6
+#: The AVD computed from modules/avd_network.py's layer list (see the test docstring) with the
+#: bottlenecks of config/ted-384.yaml: 128/128 from commit 246d42e on (the released
+#: checkpoints' config, our paper config), 64/64 at the initial commit 0ec14f6.
+PAPER_AVD_128 = 2_583_652
+AVD_64 = 2_321_380
 
 
 def n_params(*modules: torch.nn.Module) -> int:
@@ -44,10 +48,10 @@ def test_paper_parameter_counts_match_the_reference() -> None:
     maps, 2 up blocks, 4 occlusion heads, 37.9M) + InpaintingNetwork (64/512, 3 down blocks,
     24.7M): what train.py optimises with bg: True.
 
-    AVD (num_tps 10 -> 100 inputs, bottlenecks 64): 2 encoders x (100*256+256 + 256*512+512 +
-    512*1024+1024 + 1024*64+64 + BN 2*(256+512+1024)) + decoder (128*1024+1024 + 1024*512+512 +
-    512*256+256 + 256*100+100 + BN 2*(1024+512+256)) = 2,321,380, i.e. 2.32M; the 2.6M quoted
-    in issue 5 does not match modules/avd_network.py (MRAA's 60-input AVD is 2.29M)."""
+    AVD (num_tps 10 -> 100 inputs, bottlenecks b): 2 encoders x (100*256+256 + 256*512+512 +
+    512*1024+1024 + 1024*b+b + BN 2*(256+512+1024)) + decoder (2b*1024+1024 + 1024*512+512 +
+    512*256+256 + 256*100+100 + BN 2*(1024+512+256)): 2,583,652 at the released config's b = 128
+    (config/ted-384.yaml @246d42e, our paper config), 2,321,380 at the initial commit's 64."""
     with torch.device("meta"):
         model = create_model("tpsmm", "paper", perceptual="off")
     assert model.bg_predictor is not None
@@ -55,8 +59,10 @@ def test_paper_parameter_counts_match_the_reference() -> None:
         model.kp_detector, model.bg_predictor, model.dense_motion_network, model.inpainting_network
     )
     assert main == pytest.approx(PAPER_MAIN, rel=0.02)
-    assert n_params(model.avd_network) == 2_321_380
-    assert n_params(model.avd_network) == pytest.approx(PAPER_AVD, rel=0.02)
+    assert n_params(model.avd_network) == PAPER_AVD_128
+    assert model.config.avd.id_bottle_size == model.config.avd.pose_bottle_size == 128
+    small = dataclasses.replace(model.config.avd, id_bottle_size=64, pose_bottle_size=64)
+    assert n_params(KeypointAVD(50, small)) == AVD_64
 
 
 def test_resnet18_layout_matches_torchvision() -> None:

@@ -9,6 +9,7 @@ import torch
 
 from talkingub import create_model, list_models
 from talkingub.bench.train import make_step
+from talkingub.zoo.liu_ubkp.keypoints import template_pose
 
 MODELS = list_models()
 FRAMES = 3
@@ -25,14 +26,29 @@ def make_batch(config: object, batch: int = 2) -> dict[str, torch.Tensor]:
         return torch.nn.functional.interpolate(low, size=shape[-2:], mode="bilinear")
 
     box = torch.tensor([[0.3, 0.1, 0.7, 0.5]]).repeat(batch, 1)
-    return {
+    out = {
         "source": images(batch, 3, size, size),
         "driving": images(batch, 3, size, size),
         "source_face": images(batch, 3, face, face),
         "driving_face": images(batch, 3, face, face),
         "source_face_box": box,
         "driving_face_box": box.clone(),
+        # BlazePose as the build records it, in 0-1 of the frame (person-specific: liu-ubkp)
+        "source_pose": template_pose().repeat(batch, 1, 1),
+        "driving_pose": _moved(template_pose().repeat(batch, 1, 1), gen),
     }
+    n = int(getattr(config, "num_ref_frames", 0))
+    if n:  # few-shot models (Head3D): N subject frames of the source person, as the bench
+        out["source_frames"] = images(batch * n, 3, size, size).unflatten(0, (batch, n))
+        out["source_frames_face"] = images(batch * n, 3, face, face).unflatten(0, (batch, n))
+        out["source_frames_face_box"] = box[:, None].repeat(1, n, 1)
+    return out
+
+
+def _moved(pose: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
+    """`pose` with its points shifted a little (x, y), visibility unchanged."""
+    shift = 0.02 * (torch.rand(*pose.shape[:-1], 2, generator=gen) - 0.5)
+    return torch.cat([pose[..., :2] + shift, pose[..., 2:]], dim=-1)
 
 
 def reconstruct_inputs(
@@ -44,14 +60,18 @@ def reconstruct_inputs(
     def video(key: str) -> torch.Tensor:
         return torch.stack([batch[key][:1]] * frames, dim=1)
 
-    extra = {k: batch[k][:1] for k in ("source_face", "source_face_box")}
-    extra |= {k: video(k) for k in ("driving_face", "driving_face_box")}
+    extra = {k: batch[k][:1] for k in ("source_face", "source_face_box", "source_pose")}
+    extra |= {k: video(k) for k in ("driving_face", "driving_face_box", "driving_pose")}
+    extra |= {k: v[:1] for k, v in batch.items() if k.startswith("source_frames")}
     return batch["source"][:1], video("driving"), extra
 
 
 def test_registry_lists_every_model() -> None:
     expected = ["fomm", "mraa", "tpsmm", "lia", "osfv", "ptus", "ptus-no-fbmd", "ptus-no-lgmd"]
     expected.append("ptus-no-fbmd-lgmd")  # PTUS Table 4 "w/o FBLG", second reading
+    expected += ["liveportrait", "liveportrait-stitch"]  # stage I, stage II
+    expected.append("head3d")  # the few-shot track
+    expected.append("liu-ubkp")  # the person-specific track
     assert sorted(expected) == MODELS
 
 
@@ -99,6 +119,8 @@ def test_tiny_reconstruct_and_animate_shapes(name: str) -> None:
         "driving_face": torch.stack([batch["driving_face"]] * FRAMES, dim=1),
         "source_face_box": batch["source_face_box"],
         "driving_face_box": torch.stack([batch["driving_face_box"]] * FRAMES, dim=1),
+        "source_pose": batch["source_pose"],
+        "driving_pose": torch.stack([batch["driving_pose"]] * FRAMES, dim=1),
     }
     with torch.no_grad():
         outputs = [model.reconstruct(batch["source"], driving, **extra)]
