@@ -1,4 +1,5 @@
-"""A small real-clip build shared by the reliability tests (process executor, 2 workers)."""
+"""Real-clip builds shared by the integration tests: a small one for the reliability tests
+(process executor, 2 workers) and the bench's tiny build (`tiny_build`)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import pytest
 
 from talkingub.curate import BuildConfig, BuildRun, run
 from talkingub.fetch import FetchConfig
+from tests.support.recipes import MECHANICS
 
 TABLES = ("videos", "clips", "frames", "splits")
 
@@ -66,3 +68,24 @@ def assert_same_build(a: Path, b: Path) -> None:
         left = pd.read_parquet(a / f"{name}.parquet")
         right = pd.read_parquet(b / f"{name}.parquet")
         pd.testing.assert_frame_equal(left, right)
+
+
+# The bench's tiny build: one training clip, two test identities (MECHANICS keeps the two
+# head-and-shoulders test clips). (video id = identity, peer fixture, split)
+TINY_BENCH_PEERS = (
+    ("presenter", "presenter_chest_up_mp4", "train"),
+    ("swalwell", "swalwell_mp4", "test"),
+    ("aoc-wide", "aoc_wide_mp4", "test"),
+)
+
+
+def tiny_bench_build(request: pytest.FixtureRequest, folder: Path) -> Path:
+    """The bench's tiny build into `folder/out` (a test that changes its build makes its own)."""
+    rows = [(vid, request.getfixturevalue(fix), split) for vid, fix, split in TINY_BENCH_PEERS]
+    return peer_build(folder, rows, MECHANICS)
+
+
+@pytest.fixture(scope="session")
+def tiny_build(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The bench's tiny build, built once for every test that only reads it."""
+    return tiny_bench_build(request, tmp_path_factory.mktemp("bench-build"))

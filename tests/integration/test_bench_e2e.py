@@ -34,8 +34,6 @@ from talkingub.bench.video import read_mp4
 from talkingub.cli import main
 from talkingub.errors import WeightsMissingError
 from talkingub.presets import preset_path
-from tests.integration.conftest import peer_build
-from tests.support.recipes import MECHANICS
 
 pytestmark = pytest.mark.slow
 
@@ -45,20 +43,6 @@ REPO = Path(__file__).resolve().parents[2]
 
 def _env() -> dict[str, str]:
     return {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(REPO)}
-
-
-@pytest.fixture(scope="module")
-def tiny_build(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    rows = [
-        (vid, request.getfixturevalue(fixture), split)
-        for vid, fixture, split in (
-            ("presenter", "presenter_chest_up_mp4", "train"),
-            ("swalwell", "swalwell_mp4", "test"),
-            ("aoc-wide", "aoc_wide_mp4", "test"),
-        )
-    ]
-    # MECHANICS recipe: the two head-and-shoulders test clips are kept (tests/support/recipes.py)
-    return peer_build(tmp_path_factory.mktemp("bench-build"), rows, MECHANICS)
 
 
 @pytest.fixture(scope="module")

@@ -19,8 +19,6 @@ from talkingub.bench.lists import EvalLists
 from talkingub.bench.person_data import persons_needed, used_frames
 from talkingub.bench.protocol import load_protocol
 from talkingub.cli import main
-from tests.integration.conftest import peer_build
-from tests.support.recipes import MECHANICS
 
 pytestmark = pytest.mark.slow
 
@@ -28,16 +26,8 @@ METHOD = "liu-ubkp"
 
 
 @pytest.fixture(scope="module")
-def build(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    rows = [
-        (vid, request.getfixturevalue(fixture), split)
-        for vid, fixture, split in (
-            ("presenter", "presenter_chest_up_mp4", "train"),
-            ("swalwell", "swalwell_mp4", "test"),
-            ("aoc-wide", "aoc_wide_mp4", "test"),
-        )
-    ]
-    return peer_build(tmp_path_factory.mktemp("person-build"), rows, MECHANICS)
+def build(tiny_build: Path) -> Path:
+    return tiny_build  # read only: the bench writes into its own folder
 
 
 @pytest.fixture(scope="module")

@@ -14,8 +14,7 @@ from click.testing import CliRunner, Result
 from talkingub.bench.build_ref import BuildRef
 from talkingub.cli import main
 from talkingub.curate.refilter import refilter
-from tests.integration.conftest import peer_build
-from tests.support.recipes import MECHANICS
+from tests.integration.conftest import tiny_bench_build
 
 pytestmark = pytest.mark.slow
 
@@ -26,15 +25,7 @@ RUN = ("--device", "cpu", "--no-progress")
 def build(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The bench e2e's tiny build (one training clip, two test identities), of its own: the
     test refilters it in place."""
-    rows = [
-        (vid, request.getfixturevalue(fixture), split)
-        for vid, fixture, split in (
-            ("presenter", "presenter_chest_up_mp4", "train"),
-            ("swalwell", "swalwell_mp4", "test"),
-            ("aoc-wide", "aoc_wide_mp4", "test"),
-        )
-    ]
-    return peer_build(tmp_path_factory.mktemp("provenance-build"), rows, MECHANICS)
+    return tiny_bench_build(request, tmp_path_factory.mktemp("provenance-build"))
 
 
 def _bench(*args: str) -> Result:

@@ -14,8 +14,6 @@ import pytest
 
 from talkingub.bench.leaderboard_tracks import TRACKS_NOTE
 from talkingub.cli import main
-from tests.integration.conftest import peer_build
-from tests.support.recipes import MECHANICS
 
 pytestmark = pytest.mark.slow
 
@@ -24,16 +22,8 @@ TRACK = {"head3d": "few-shot", "fomm": "one-shot"}
 
 
 @pytest.fixture(scope="module")
-def bench_out(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    rows = [
-        (vid, request.getfixturevalue(fixture), split)
-        for vid, fixture, split in (
-            ("presenter", "presenter_chest_up_mp4", "train"),
-            ("swalwell", "swalwell_mp4", "test"),
-            ("aoc-wide", "aoc_wide_mp4", "test"),
-        )
-    ]
-    build = peer_build(tmp_path_factory.mktemp("tracks-build"), rows, MECHANICS)
+def bench_out(tiny_build: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    build = tiny_build
     out = tmp_path_factory.mktemp("tracks-bench") / "out"
     args = ["bench", "run", str(build), "-o", str(out), "--protocol", "tiny-cpu"]
     args += ["--methods", ",".join(METHODS), "--device", "cpu", "--no-progress"]
