@@ -20,6 +20,16 @@ Facts (the official modules, read at the commits cited in each importer):
 from __future__ import annotations
 
 from talkingub.bench.official.keymap import Rule, same
+from talkingub.bench.official.layout import Entry
+
+# MRAA's and TPSMM's AVD stage (train_avd.py) adds `avd_network` to the file of the main stage
+AVD_ENTRY = Entry(
+    "avd_network",
+    "avd_network",
+    required=False,
+    when_missing="the file predates the AVD stage: our AVD network keeps its initial values "
+    "and 'avd' animation is meaningless",
+)
 
 
 def bottleneck(official: str, ours: str) -> Rule:

@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import ClassVar
 
-from talkingub.bench.official.blocks import anti_alias, avd, bottleneck
+from talkingub.bench.official.blocks import AVD_ENTRY, anti_alias, avd, bottleneck
 from talkingub.bench.official.keymap import Rule, same
 from talkingub.bench.official.layout import (
     Entry,
@@ -53,13 +53,7 @@ class MRAALayout(OfficialLayout):
             when_unused="our config's bg_type 'zero' has no background network",
         ),
         Entry("generator", "generator"),
-        Entry(
-            "avd_network",
-            "avd_network",
-            required=False,
-            when_missing="the file predates the AVD stage: our AVD network keeps its initial "
-            "values and 'avd' animation is meaningless",
-        ),
+        AVD_ENTRY,
     )
     variants: ClassVar[Mapping[str, Variant]] = {
         "vox": Variant(

@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import ClassVar
 
-from talkingub.bench.official.blocks import anti_alias, avd, resnet18
+from talkingub.bench.official.blocks import AVD_ENTRY, anti_alias, avd, resnet18
 from talkingub.bench.official.keymap import Rule, same
 from talkingub.bench.official.layout import (
     Entry,
@@ -64,13 +64,7 @@ class TPSMMLayout(OfficialLayout):
         ),
         Entry("dense_motion_network", "dense_motion_network"),
         Entry("inpainting_network", "inpainting_network"),
-        Entry(
-            "avd_network",
-            "avd_network",
-            required=False,
-            when_missing="the file predates the AVD stage: our AVD network keeps its initial "
-            "values and 'avd' animation is meaningless",
-        ),
+        AVD_ENTRY,
     )
     variants: ClassVar[Mapping[str, Variant]] = {
         "vox": Variant(
