@@ -106,22 +106,21 @@ def count_parameters(model: Any) -> int:
 
 def evaluate(job: EvalJob) -> EvalResult:
     with D.session(job.device) as info, D.main_lock(job.out_dir, info, "evaluated"):
-        result = _evaluate(job, info)
-        # a bench training run (it has events): not a checkpoint found elsewhere
-        folder = job.checkpoint.parent if job.checkpoint and job.track is None else None
-        if info.main and folder is not None and (folder / "events").is_dir():
-            _log_events(job)
-        return result
+        return _evaluate(job, info)
 
 
-def _log_events(job: EvalJob) -> None:
-    """The scores and sample images into the trained run's TensorBoard events."""
-    from talkingub.bench.checkpoint import load
+def _log_events(job: EvalJob, info: D.DistInfo, gen: Generator) -> None:
+    """The scores and sample images into the trained run's TensorBoard events, at the step
+    its checkpoint was saved at: only for a bench training run (it has events), not for a
+    checkpoint found elsewhere or published weights."""
+    folder = job.checkpoint.parent if job.checkpoint and job.track is None else None
+    if not info.main or folder is None or not (folder / "events").is_dir():
+        return
+    if not isinstance(gen, _Model) or gen.step is None:
+        return
     from talkingub.bench.eval_events import log_evaluation
 
-    assert job.checkpoint is not None
-    step = int(load(job.checkpoint, torch.device("cpu")).get("step", 0))
-    log_evaluation(job.checkpoint.parent, step, job.out_dir, job.build_dir, job.lists)
+    log_evaluation(folder, gen.step, job.out_dir, job.build_dir, job.lists)
 
 
 # task -> the protocol's name of its list (`evaluation.lists`)
@@ -136,6 +135,7 @@ class _Model:
     def __init__(self, job: EvalJob, info: D.DistInfo) -> None:
         assert job.checkpoint is not None
         self.model, state = load_model_weights(job.checkpoint, D.device_for(job.device, info))
+        self.step: int | None = int(state.get("step") or 0)  # the checkpoint's training step
         self.trained_on = optional_ref(state.get("build"), f"{job.checkpoint}: build")
         self.about = summary_record(state) if job.track else {}  # zero-shot: model, source
         if job.track is None:  # trained here: the method's track (talkingub.models.base)
@@ -230,7 +230,9 @@ def _evaluate(job: EvalJob, info: D.DistInfo) -> EvalResult:
             item_done(task)
     totals = [r for task in chosen for r in scorers[task].results()]
     gathered = D.gather_objects((rows, timer), info)
-    return _write(job, info, gen, gathered, totals, build)
+    result = _write(job, info, gen, gathered, totals, build)
+    _log_events(job, info, gen)
+    return result
 
 
 @contextlib.contextmanager

@@ -223,6 +223,7 @@ class PersonModels(_Model):
         self._cache: OrderedDict[str, Any] = OrderedDict()
         self._track: PoseTrack | None = None
         self.few_shot = None  # the person-specific track gets no subject frames
+        self.step = None  # one model per person: no single training step to log events at
         first = sorted(self.persons)[0]
         self.model, state = self._load(first)
         self.trained_on = optional_ref(state.get("build"), f"{job.checkpoint}: build")
